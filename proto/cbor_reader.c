@@ -1,0 +1,314 @@
+/* cbor_reader.c: see cbor_reader.h. */
+#include "cbor_reader.h"
+
+#include <cbor.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+/* The streaming decoder reports through callbacks; this context turns the
+ * one callback a call makes into an item. */
+typedef struct head_ctx {
+    tp_cbor_item_t *it;
+    bool indefinite;
+} head_ctx_t;
+
+#define CTX(p) ((head_ctx_t *)(p))
+
+static void on_uint8(void *c, uint8_t v) { CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v; }
+static void on_uint16(void *c, uint16_t v) { CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v; }
+static void on_uint32(void *c, uint32_t v) { CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v; }
+static void on_uint64(void *c, uint64_t v) { CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v; }
+static void on_neg8(void *c, uint8_t v) { CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v; }
+static void on_neg16(void *c, uint16_t v) { CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v; }
+static void on_neg32(void *c, uint32_t v) { CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v; }
+static void on_neg64(void *c, uint64_t v) { CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v; }
+
+static void on_bstr(void *c, cbor_data d, size_t n)
+{
+    CTX(c)->it->kind = TP_CBOR_BSTR;
+    CTX(c)->it->ptr = d;
+    CTX(c)->it->u = n;
+}
+
+static void on_tstr(void *c, cbor_data d, size_t n)
+{
+    CTX(c)->it->kind = TP_CBOR_TSTR;
+    CTX(c)->it->ptr = d;
+    CTX(c)->it->u = n;
+}
+
+static void on_array(void *c, size_t n) { CTX(c)->it->kind = TP_CBOR_ARRAY, CTX(c)->it->u = n; }
+static void on_map(void *c, size_t n) { CTX(c)->it->kind = TP_CBOR_MAP, CTX(c)->it->u = n; }
+static void on_tag(void *c, uint64_t v) { CTX(c)->it->kind = TP_CBOR_TAG, CTX(c)->it->u = v; }
+static void on_indef(void *c) { CTX(c)->indefinite = true; }
+static void on_float(void *c, float v) { (void)v, CTX(c)->it->kind = TP_CBOR_FLOAT; }
+static void on_double(void *c, double v) { (void)v, CTX(c)->it->kind = TP_CBOR_FLOAT; }
+static void on_null(void *c) { CTX(c)->it->kind = TP_CBOR_NULL; }
+static void on_undef(void *c) { CTX(c)->it->kind = TP_CBOR_UNDEFINED; }
+static void on_bool(void *c, bool v) { CTX(c)->it->kind = v ? TP_CBOR_TRUE : TP_CBOR_FALSE; }
+
+static const struct cbor_callbacks head_callbacks = {
+    .uint8 = on_uint8,
+    .uint16 = on_uint16,
+    .uint32 = on_uint32,
+    .uint64 = on_uint64,
+    .negint8 = on_neg8,
+    .negint16 = on_neg16,
+    .negint32 = on_neg32,
+    .negint64 = on_neg64,
+    .byte_string_start = on_indef,
+    .byte_string = on_bstr,
+    .string = on_tstr,
+    .string_start = on_indef,
+    .indef_array_start = on_indef,
+    .array_start = on_array,
+    .indef_map_start = on_indef,
+    .map_start = on_map,
+    .tag = on_tag,
+    .float2 = on_float,
+    .float4 = on_float,
+    .float8 = on_double,
+    .undefined = on_undef,
+    .null = on_null,
+    .boolean = on_bool,
+    .indef_break = on_indef,
+};
+
+/* libcbor 0.8's streaming decoder refuses the one-byte tags 6..20
+ * ("unassigned" when it was written), and COSE_Sign1 is tag 18 (0xd2).
+ * Tags have the plain head layout, so we read them ourselves. */
+static struct cbor_decoder_result decode_tag(const uint8_t *p, size_t left,
+                                             tp_cbor_item_t *it)
+{
+    struct cbor_decoder_result res = {.status = CBOR_DECODER_FINISHED};
+    uint8_t ai = p[0] & 0x1f;
+    size_t extra = ai < 24 ? 0 : ai == 24 ? 1 : ai == 25 ? 2 : ai == 26 ? 4 : 8;
+    if (ai > 27) {
+        res.status = CBOR_DECODER_ERROR;
+        return res;
+    }
+    if (left < 1 + extra) {
+        res.status = CBOR_DECODER_NEDATA;
+        res.required = 1 + extra;
+        return res;
+    }
+    uint64_t v = ai < 24 ? ai : 0;
+    for (size_t i = 0; i < extra; i++)
+        v = v << 8 | p[1 + i];
+    it->kind = TP_CBOR_TAG;
+    it->u = v;
+    res.read = 1 + extra;
+    return res;
+}
+
+void tp_cbor_reader_init(tp_cbor_reader_t *r, const uint8_t *buf, size_t len,
+                         teep_diag_t *diag)
+{
+    r->buf = buf;
+    r->len = len;
+    r->pos = 0;
+    r->diag = diag;
+}
+
+int tp_cbor_fail(tp_cbor_reader_t *r, int code, size_t offset,
+                 const char *fmt, ...)
+{
+    if (r->diag != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        r->diag->code = code;
+        r->diag->offset = offset;
+        vsnprintf(r->diag->reason, sizeof(r->diag->reason), fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int tp_cbor_next(tp_cbor_reader_t *r, tp_cbor_item_t *it)
+{
+    size_t left = r->len - r->pos;
+    *it = (tp_cbor_item_t){.kind = TP_CBOR_SIMPLE, .offset = r->pos};
+    if (left == 0)
+        return tp_cbor_fail(r, TEEP_E_TRUNCATED, r->pos,
+                            "input ends where an item was expected");
+    head_ctx_t ctx = {.it = it};
+    struct cbor_decoder_result res;
+    if ((r->buf[r->pos] >> 5) == 6)
+        res = decode_tag(r->buf + r->pos, left, it);
+    else
+        res = cbor_stream_decode(r->buf + r->pos, left, &head_callbacks, &ctx);
+    if (res.status == CBOR_DECODER_NEDATA)
+        return tp_cbor_fail(r, TEEP_E_TRUNCATED, r->pos,
+                            "item needs %zu bytes, %zu left", res.required,
+                            left);
+    if (res.status != CBOR_DECODER_FINISHED || res.read == 0)
+        return tp_cbor_fail(r, TEEP_E_CBOR, r->pos,
+                            "not well-formed CBOR (byte 0x%02x)",
+                            r->buf[r->pos]);
+    if (ctx.indefinite)
+        return tp_cbor_fail(r, TEEP_E_INDEFINITE, r->pos,
+                            "indefinite-length item or break");
+    /* Simple values other than false/true/null/undefined, and floats,
+     * reach no callback we care about beyond the kind. */
+    if ((r->buf[r->pos] >> 5) == 7 && it->kind == TP_CBOR_SIMPLE) {
+        uint8_t ib = r->buf[r->pos];
+        if (ib == 0xf8 && res.read >= 2 && r->buf[r->pos + 1] < 32)
+            return tp_cbor_fail(r, TEEP_E_CBOR, r->pos,
+                                "simple value in two bytes below 32");
+    }
+    /* A container cannot hold more elements than there are bytes left. */
+    if (it->kind == TP_CBOR_ARRAY || it->kind == TP_CBOR_MAP) {
+        size_t rest = left - res.read;
+        uint64_t need = it->u;
+        if (it->kind == TP_CBOR_MAP && need > UINT64_MAX / 2)
+            need = UINT64_MAX;
+        else if (it->kind == TP_CBOR_MAP)
+            need *= 2;
+        if (need > rest)
+            return tp_cbor_fail(r, TEEP_E_TRUNCATED, r->pos,
+                                "%s of %llu elements in %zu bytes",
+                                tp_cbor_kind_name(it->kind),
+                                (unsigned long long)it->u, rest);
+    }
+    r->pos += res.read;
+    it->end = r->pos;
+    return 0;
+}
+
+const char *tp_cbor_kind_name(tp_cbor_kind_t kind)
+{
+    static const char *const names[] = {
+        [TP_CBOR_UINT] = "unsigned integer",
+        [TP_CBOR_NEGINT] = "negative integer",
+        [TP_CBOR_BSTR] = "byte string",
+        [TP_CBOR_TSTR] = "text string",
+        [TP_CBOR_ARRAY] = "array",
+        [TP_CBOR_MAP] = "map",
+        [TP_CBOR_TAG] = "tag",
+        [TP_CBOR_FALSE] = "false",
+        [TP_CBOR_TRUE] = "true",
+        [TP_CBOR_NULL] = "null",
+        [TP_CBOR_UNDEFINED] = "undefined",
+        [TP_CBOR_FLOAT] = "float",
+        [TP_CBOR_SIMPLE] = "simple value",
+    };
+    return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind]
+                                                              : "item";
+}
+
+int tp_cbor_expect(tp_cbor_reader_t *r, tp_cbor_kind_t kind,
+                   tp_cbor_item_t *it, const char *what)
+{
+    int rc = tp_cbor_next(r, it);
+    if (rc != 0)
+        return rc;
+    if (it->kind != kind)
+        return tp_cbor_fail(r, TEEP_E_TYPE, it->offset, "%s: expected %s, got %s",
+                            what, tp_cbor_kind_name(kind),
+                            tp_cbor_kind_name(it->kind));
+    return 0;
+}
+
+/* Elements still to read at each open level; depth 0 is the item itself.
+ * Iterative, so a hostile nesting costs no stack. */
+int tp_cbor_skip_rest(tp_cbor_reader_t *r, const tp_cbor_item_t *it,
+                      unsigned max_depth)
+{
+    uint64_t pending[TEEP_MAX_DEPTH + 1];
+    unsigned depth = 0;
+
+    if (max_depth > TEEP_MAX_DEPTH)
+        max_depth = TEEP_MAX_DEPTH;
+    switch (it->kind) {
+    case TP_CBOR_ARRAY: pending[0] = it->u; break;
+    case TP_CBOR_MAP: pending[0] = it->u * 2; break;
+    case TP_CBOR_TAG: pending[0] = 1; break;
+    default: return 0;
+    }
+    if (max_depth == 0)
+        return tp_cbor_fail(r, TEEP_E_DEPTH, it->offset,
+                            "nesting deeper than allowed");
+    for (;;) {
+        while (pending[depth] == 0) {
+            if (depth == 0)
+                return 0;
+            depth--;
+        }
+        pending[depth]--;
+        tp_cbor_item_t child;
+        int rc = tp_cbor_next(r, &child);
+        if (rc != 0)
+            return rc;
+        uint64_t n;
+        switch (child.kind) {
+        case TP_CBOR_ARRAY: n = child.u; break;
+        case TP_CBOR_MAP: n = child.u * 2; break;
+        case TP_CBOR_TAG: n = 1; break;
+        default: continue;
+        }
+        if (depth + 1 >= max_depth)
+            return tp_cbor_fail(r, TEEP_E_DEPTH, child.offset,
+                                "nesting deeper than %u levels",
+                                max_depth);
+        pending[++depth] = n;
+    }
+}
+
+int tp_cbor_skip(tp_cbor_reader_t *r, unsigned max_depth, size_t *start,
+                 size_t *end)
+{
+    tp_cbor_item_t it;
+    int rc = tp_cbor_next(r, &it);
+    if (rc != 0)
+        return rc;
+    rc = tp_cbor_skip_rest(r, &it, max_depth);
+    if (rc != 0)
+        return rc;
+    if (start != NULL)
+        *start = it.offset;
+    if (end != NULL)
+        *end = r->pos;
+    return 0;
+}
+
+int tp_cbor_read_int(tp_cbor_reader_t *r, int64_t *v, const char *what)
+{
+    tp_cbor_item_t it;
+    int rc = tp_cbor_next(r, &it);
+    if (rc != 0)
+        return rc;
+    if (it.kind != TP_CBOR_UINT && it.kind != TP_CBOR_NEGINT)
+        return tp_cbor_fail(r, TEEP_E_TYPE, it.offset,
+                            "%s: expected an integer, got %s", what,
+                            tp_cbor_kind_name(it.kind));
+    if (it.u > (uint64_t)INT64_MAX)
+        return tp_cbor_fail(r, TEEP_E_RANGE, it.offset,
+                            "%s: integer out of range", what);
+    *v = it.kind == TP_CBOR_UINT ? (int64_t)it.u : -1 - (int64_t)it.u;
+    return 0;
+}
+
+int tp_cbor_read_uint(tp_cbor_reader_t *r, uint64_t max, uint64_t *v,
+                      const char *what)
+{
+    tp_cbor_item_t it;
+    int rc = tp_cbor_expect(r, TP_CBOR_UINT, &it, what);
+    if (rc != 0)
+        return rc;
+    if (it.u > max)
+        return tp_cbor_fail(r, TEEP_E_RANGE, it.offset,
+                            "%s: %llu is larger than %llu", what,
+                            (unsigned long long)it.u,
+                            (unsigned long long)max);
+    *v = it.u;
+    return 0;
+}
+
+int tp_cbor_finish(tp_cbor_reader_t *r)
+{
+    if (r->pos != r->len)
+        return tp_cbor_fail(r, TEEP_E_TRAILING, r->pos,
+                            "%zu trailing bytes after the item",
+                            r->len - r->pos);
+    return 0;
+}

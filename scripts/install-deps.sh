@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian 12 packages teep-broker builds, tests and runs with.
+# Idempotent: installs only what is missing.  Needs root (or sudo).
+set -eu
+
+PACKAGES="build-essential cmake pkg-config clang clang-format
+libcbor-dev libjansson-dev libssl-dev openssl libmbedtls-dev libcmocka-dev
+libuv1-dev libhttp-parser-dev libsqlite3-dev xxd"
+
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing:$missing"
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
