@@ -14,14 +14,38 @@ typedef struct head_ctx {
 
 #define CTX(p) ((head_ctx_t *)(p))
 
-static void on_uint8(void *c, uint8_t v) { CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v; }
-static void on_uint16(void *c, uint16_t v) { CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v; }
-static void on_uint32(void *c, uint32_t v) { CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v; }
-static void on_uint64(void *c, uint64_t v) { CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v; }
-static void on_neg8(void *c, uint8_t v) { CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v; }
-static void on_neg16(void *c, uint16_t v) { CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v; }
-static void on_neg32(void *c, uint32_t v) { CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v; }
-static void on_neg64(void *c, uint64_t v) { CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v; }
+static void on_uint8(void *c, uint8_t v)
+{
+    CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v;
+}
+static void on_uint16(void *c, uint16_t v)
+{
+    CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v;
+}
+static void on_uint32(void *c, uint32_t v)
+{
+    CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v;
+}
+static void on_uint64(void *c, uint64_t v)
+{
+    CTX(c)->it->kind = TP_CBOR_UINT, CTX(c)->it->u = v;
+}
+static void on_neg8(void *c, uint8_t v)
+{
+    CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v;
+}
+static void on_neg16(void *c, uint16_t v)
+{
+    CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v;
+}
+static void on_neg32(void *c, uint32_t v)
+{
+    CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v;
+}
+static void on_neg64(void *c, uint64_t v)
+{
+    CTX(c)->it->kind = TP_CBOR_NEGINT, CTX(c)->it->u = v;
+}
 
 static void on_bstr(void *c, cbor_data d, size_t n)
 {
@@ -37,15 +61,42 @@ static void on_tstr(void *c, cbor_data d, size_t n)
     CTX(c)->it->u = n;
 }
 
-static void on_array(void *c, size_t n) { CTX(c)->it->kind = TP_CBOR_ARRAY, CTX(c)->it->u = n; }
-static void on_map(void *c, size_t n) { CTX(c)->it->kind = TP_CBOR_MAP, CTX(c)->it->u = n; }
-static void on_tag(void *c, uint64_t v) { CTX(c)->it->kind = TP_CBOR_TAG, CTX(c)->it->u = v; }
-static void on_indef(void *c) { CTX(c)->indefinite = true; }
-static void on_float(void *c, float v) { (void)v, CTX(c)->it->kind = TP_CBOR_FLOAT; }
-static void on_double(void *c, double v) { (void)v, CTX(c)->it->kind = TP_CBOR_FLOAT; }
-static void on_null(void *c) { CTX(c)->it->kind = TP_CBOR_NULL; }
-static void on_undef(void *c) { CTX(c)->it->kind = TP_CBOR_UNDEFINED; }
-static void on_bool(void *c, bool v) { CTX(c)->it->kind = v ? TP_CBOR_TRUE : TP_CBOR_FALSE; }
+static void on_array(void *c, size_t n)
+{
+    CTX(c)->it->kind = TP_CBOR_ARRAY, CTX(c)->it->u = n;
+}
+static void on_map(void *c, size_t n)
+{
+    CTX(c)->it->kind = TP_CBOR_MAP, CTX(c)->it->u = n;
+}
+static void on_tag(void *c, uint64_t v)
+{
+    CTX(c)->it->kind = TP_CBOR_TAG, CTX(c)->it->u = v;
+}
+static void on_indef(void *c)
+{
+    CTX(c)->indefinite = true;
+}
+static void on_float(void *c, float v)
+{
+    (void)v, CTX(c)->it->kind = TP_CBOR_FLOAT;
+}
+static void on_double(void *c, double v)
+{
+    (void)v, CTX(c)->it->kind = TP_CBOR_FLOAT;
+}
+static void on_null(void *c)
+{
+    CTX(c)->it->kind = TP_CBOR_NULL;
+}
+static void on_undef(void *c)
+{
+    CTX(c)->it->kind = TP_CBOR_UNDEFINED;
+}
+static void on_bool(void *c, bool v)
+{
+    CTX(c)->it->kind = v ? TP_CBOR_TRUE : TP_CBOR_FALSE;
+}
 
 static const struct cbor_callbacks head_callbacks = {
     .uint8 = on_uint8,
@@ -110,8 +161,8 @@ void tp_cbor_reader_init(tp_cbor_reader_t *r, const uint8_t *buf, size_t len,
     r->diag = diag;
 }
 
-int tp_cbor_fail(tp_cbor_reader_t *r, int code, size_t offset,
-                 const char *fmt, ...)
+int tp_cbor_fail(tp_cbor_reader_t *r, int code, size_t offset, const char *fmt,
+                 ...)
 {
     if (r->diag != NULL) {
         va_list ap;
@@ -165,10 +216,9 @@ int tp_cbor_next(tp_cbor_reader_t *r, tp_cbor_item_t *it)
         else if (it->kind == TP_CBOR_MAP)
             need *= 2;
         if (need > rest)
-            return tp_cbor_fail(r, TEEP_E_TRUNCATED, r->pos,
-                                "%s of %llu elements in %zu bytes",
-                                tp_cbor_kind_name(it->kind),
-                                (unsigned long long)it->u, rest);
+            return tp_cbor_fail(
+                r, TEEP_E_TRUNCATED, r->pos, "%s of %llu elements in %zu bytes",
+                tp_cbor_kind_name(it->kind), (unsigned long long)it->u, rest);
     }
     r->pos += res.read;
     it->end = r->pos;
@@ -193,19 +243,19 @@ const char *tp_cbor_kind_name(tp_cbor_kind_t kind)
         [TP_CBOR_SIMPLE] = "simple value",
     };
     return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind]
-                                                              : "item";
+                                                             : "item";
 }
 
-int tp_cbor_expect(tp_cbor_reader_t *r, tp_cbor_kind_t kind,
-                   tp_cbor_item_t *it, const char *what)
+int tp_cbor_expect(tp_cbor_reader_t *r, tp_cbor_kind_t kind, tp_cbor_item_t *it,
+                   const char *what)
 {
     int rc = tp_cbor_next(r, it);
     if (rc != 0)
         return rc;
     if (it->kind != kind)
-        return tp_cbor_fail(r, TEEP_E_TYPE, it->offset, "%s: expected %s, got %s",
-                            what, tp_cbor_kind_name(kind),
-                            tp_cbor_kind_name(it->kind));
+        return tp_cbor_fail(
+            r, TEEP_E_TYPE, it->offset, "%s: expected %s, got %s", what,
+            tp_cbor_kind_name(kind), tp_cbor_kind_name(it->kind));
     return 0;
 }
 
@@ -248,8 +298,7 @@ int tp_cbor_skip_rest(tp_cbor_reader_t *r, const tp_cbor_item_t *it,
         }
         if (depth + 1 >= max_depth)
             return tp_cbor_fail(r, TEEP_E_DEPTH, child.offset,
-                                "nesting deeper than %u levels",
-                                max_depth);
+                                "nesting deeper than %u levels", max_depth);
         pending[++depth] = n;
     }
 }
@@ -298,8 +347,7 @@ int tp_cbor_read_uint(tp_cbor_reader_t *r, uint64_t max, uint64_t *v,
     if (it.u > max)
         return tp_cbor_fail(r, TEEP_E_RANGE, it.offset,
                             "%s: %llu is larger than %llu", what,
-                            (unsigned long long)it.u,
-                            (unsigned long long)max);
+                            (unsigned long long)it.u, (unsigned long long)max);
     *v = it.u;
     return 0;
 }

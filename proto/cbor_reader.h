@@ -36,11 +36,11 @@ typedef enum tp_cbor_kind {
 
 typedef struct tp_cbor_item {
     tp_cbor_kind_t kind;
-    uint64_t u;        /* uint value, negint's u, string/array/map length,
-                          tag number */
+    uint64_t u;         /* uint value, negint's u, string/array/map length,
+                           tag number */
     const uint8_t *ptr; /* string bytes (BSTR/TSTR) */
-    size_t offset;     /* where the head starts in the input */
-    size_t end;        /* just past the head (and string bytes) */
+    size_t offset;      /* where the head starts in the input */
+    size_t end;         /* just past the head (and string bytes) */
 } tp_cbor_item_t;
 
 typedef struct tp_cbor_reader {
@@ -59,8 +59,8 @@ int tp_cbor_next(tp_cbor_reader_t *r, tp_cbor_item_t *it);
 
 /* Read the next item head and require a kind: TEEP_E_TYPE otherwise, with
  * "what" naming the element in the reason. */
-int tp_cbor_expect(tp_cbor_reader_t *r, tp_cbor_kind_t kind,
-                   tp_cbor_item_t *it, const char *what);
+int tp_cbor_expect(tp_cbor_reader_t *r, tp_cbor_kind_t kind, tp_cbor_item_t *it,
+                   const char *what);
 
 /* Skip the whole item whose head was just read (it), checking that it
  * and everything inside is well-formed and that nesting stays within
@@ -83,8 +83,8 @@ int tp_cbor_read_uint(tp_cbor_reader_t *r, uint64_t max, uint64_t *v,
 int tp_cbor_finish(tp_cbor_reader_t *r);
 
 /* Fail with code at offset (convenience around teep_diag_set). */
-int tp_cbor_fail(tp_cbor_reader_t *r, int code, size_t offset,
-                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int tp_cbor_fail(tp_cbor_reader_t *r, int code, size_t offset, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
 
 const char *tp_cbor_kind_name(tp_cbor_kind_t kind);
 

@@ -15,7 +15,11 @@ void tp_cw_init(tp_cbor_writer_t *w, uint8_t *buf, size_t cap)
 
 size_t tp_cw_head_size(uint64_t n)
 {
-    return n < 24 ? 1 : n <= UINT8_MAX ? 2 : n <= UINT16_MAX ? 3 : n <= UINT32_MAX ? 5 : 9;
+    return n < 24            ? 1
+           : n <= UINT8_MAX  ? 2
+           : n <= UINT16_MAX ? 3
+           : n <= UINT32_MAX ? 5
+                             : 9;
 }
 
 /* libcbor's encoders return 0 when the buffer is too small; we still count

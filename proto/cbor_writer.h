@@ -15,8 +15,8 @@
 typedef struct tp_cbor_writer {
     uint8_t *buf; /* may be NULL with cap 0: only counts */
     size_t cap;
-    size_t len;   /* bytes written, or that would have been */
-    int err;      /* 0 or -ENOSPC */
+    size_t len; /* bytes written, or that would have been */
+    int err;    /* 0 or -ENOSPC */
 } tp_cbor_writer_t;
 
 void tp_cw_init(tp_cbor_writer_t *w, uint8_t *buf, size_t cap);

@@ -34,7 +34,8 @@ const char *teep_msg_type_name(teep_msg_type_t type)
 
 uint64_t teep_profile_type_to_wire(teep_profile_t profile, teep_msg_type_t t)
 {
-    if (profile == TEEP_PROFILE_LEGACY && (t == TEEP_SUCCESS || t == TEEP_ERROR))
+    if (profile == TEEP_PROFILE_LEGACY &&
+        (t == TEEP_SUCCESS || t == TEEP_ERROR))
         return (uint64_t)t + 1;
     return (uint64_t)t;
 }
@@ -100,10 +101,12 @@ static const struct {
     const char *name;
     uint8_t label[2];
 } options[TEEP_OPT_COUNT] = {
-    [TEEP_OPT_SUPPORTED_TEEP_CIPHER_SUITES] = {"supported-teep-cipher-suites", {1, 1}},
+    [TEEP_OPT_SUPPORTED_TEEP_CIPHER_SUITES] = {"supported-teep-cipher-suites",
+                                               {1, 1}},
     [TEEP_OPT_CHALLENGE] = {"challenge", {2, 2}},
     [TEEP_OPT_VERSIONS] = {"versions", {3, 3}},
-    [TEEP_OPT_SUPPORTED_SUIT_COSE_PROFILES] = {"supported-suit-cose-profiles", {4, 4}},
+    [TEEP_OPT_SUPPORTED_SUIT_COSE_PROFILES] = {"supported-suit-cose-profiles",
+                                               {4, 4}},
     [TEEP_OPT_SELECTED_VERSION] = {"selected-version", {5, 6}},
     [TEEP_OPT_ATTESTATION_PAYLOAD] = {"attestation-payload", {6, 7}},
     [TEEP_OPT_TC_LIST] = {"tc-list", {7, 8}},
@@ -111,12 +114,14 @@ static const struct {
     [TEEP_OPT_MANIFEST_LIST] = {"manifest-list", {9, 10}},
     [TEEP_OPT_MSG] = {"msg", {10, 11}},
     [TEEP_OPT_ERR_MSG] = {"err-msg", {11, 12}},
-    [TEEP_OPT_ATTESTATION_PAYLOAD_FORMAT] = {"attestation-payload-format", {12, 13}},
+    [TEEP_OPT_ATTESTATION_PAYLOAD_FORMAT] = {"attestation-payload-format",
+                                             {12, 13}},
     [TEEP_OPT_REQUESTED_TC_LIST] = {"requested-tc-list", {13, 14}},
     [TEEP_OPT_UNNEEDED_MANIFEST_LIST] = {"unneeded-manifest-list", {14, 15}},
     [TEEP_OPT_SUIT_REPORTS] = {"suit-reports", {18, 19}},
     [TEEP_OPT_TOKEN] = {"token", {19, 20}},
-    [TEEP_OPT_SUPPORTED_FRESHNESS_MECHANISMS] = {"supported-freshness-mechanisms", {20, 21}},
+    [TEEP_OPT_SUPPORTED_FRESHNESS_MECHANISMS] =
+        {"supported-freshness-mechanisms", {20, 21}},
     [TEEP_OPT_ERR_LANG] = {"err-lang", {21, 22}},
     [TEEP_OPT_ERR_CODE] = {"err-code", {22, 23}},
 };
@@ -126,8 +131,9 @@ static const uint8_t tc_info_labels[3][2] = {{15, 16}, {16, 17}, {17, 18}};
 
 uint64_t teep_profile_option_label(teep_profile_t profile, teep_option_t o)
 {
-    return (unsigned)o < TEEP_OPT_COUNT ? options[o].label[profile == TEEP_PROFILE_LEGACY]
-                                        : UINT64_MAX;
+    return (unsigned)o < TEEP_OPT_COUNT
+               ? options[o].label[profile == TEEP_PROFILE_LEGACY]
+               : UINT64_MAX;
 }
 
 uint64_t teep_profile_tc_info_label(teep_profile_t profile,
@@ -160,8 +166,7 @@ static uint32_t allowed_options(teep_msg_type_t t)
         return B(TOKEN) | B(UNNEEDED_MANIFEST_LIST) | B(MANIFEST_LIST) |
                B(ATTESTATION_PAYLOAD_FORMAT) | B(ATTESTATION_PAYLOAD) |
                B(ERR_CODE) | B(ERR_MSG) | B(ERR_LANG);
-    case TEEP_SUCCESS:
-        return B(TOKEN) | B(MSG) | B(SUIT_REPORTS);
+    case TEEP_SUCCESS: return B(TOKEN) | B(MSG) | B(SUIT_REPORTS);
     case TEEP_ERROR:
         return B(TOKEN) | B(ERR_MSG) | B(ERR_LANG) |
                B(SUPPORTED_TEEP_CIPHER_SUITES) |
@@ -174,5 +179,6 @@ static uint32_t allowed_options(teep_msg_type_t t)
 
 bool teep_option_allowed(teep_msg_type_t t, teep_option_t o)
 {
-    return (unsigned)o < TEEP_OPT_COUNT && (allowed_options(t) & TEEP_OPT_BIT(o)) != 0;
+    return (unsigned)o < TEEP_OPT_COUNT &&
+           (allowed_options(t) & TEEP_OPT_BIT(o)) != 0;
 }

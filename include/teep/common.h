@@ -28,37 +28,37 @@ typedef struct teep_slice {
 /* Input errors.  Each has a stable name (teep_strerror) and a TEEP err-code
  * (teep_error_to_err_code) that an Agent puts in its Error message. */
 enum {
-    TEEP_E_CBOR = -5000,        /* not well-formed CBOR (reserved value ...) */
-    TEEP_E_TRUNCATED = -5001,   /* an item or length runs past the end */
-    TEEP_E_TRAILING = -5002,    /* bytes after the top-level item */
-    TEEP_E_DEPTH = -5003,       /* nesting deeper than TEEP_MAX_DEPTH */
-    TEEP_E_INDEFINITE = -5004,  /* indefinite length (TEEP uses definite) */
-    TEEP_E_TYPE = -5005,        /* wrong CBOR major type for this element */
-    TEEP_E_MISSING = -5006,     /* a mandatory element is absent */
-    TEEP_E_RANGE = -5007,       /* a size or value outside the allowed range */
-    TEEP_E_DUPLICATE = -5008,   /* a map key appears twice */
-    TEEP_E_MSG_TYPE = -5009,    /* unknown TEEP message type */
-    TEEP_E_LIMIT = -5010,       /* more elements than this build holds */
-    TEEP_E_COSE = -5011,        /* not a COSE_Sign1 / COSE_Sign structure */
-    TEEP_E_ALG = -5012,         /* algorithm not supported */
-    TEEP_E_SIGNATURE = -5013,   /* signature does not verify */
-    TEEP_E_KEY = -5014,         /* key unusable (wrong type, bad encoding) */
-    TEEP_E_VERSION = -5015,     /* no supported TEEP version offered */
-    TEEP_E_CRYPTO = -5016,      /* the crypto backend failed */
+    TEEP_E_CBOR = -5000,       /* not well-formed CBOR (reserved value ...) */
+    TEEP_E_TRUNCATED = -5001,  /* an item or length runs past the end */
+    TEEP_E_TRAILING = -5002,   /* bytes after the top-level item */
+    TEEP_E_DEPTH = -5003,      /* nesting deeper than TEEP_MAX_DEPTH */
+    TEEP_E_INDEFINITE = -5004, /* indefinite length (TEEP uses definite) */
+    TEEP_E_TYPE = -5005,       /* wrong CBOR major type for this element */
+    TEEP_E_MISSING = -5006,    /* a mandatory element is absent */
+    TEEP_E_RANGE = -5007,      /* a size or value outside the allowed range */
+    TEEP_E_DUPLICATE = -5008,  /* a map key appears twice */
+    TEEP_E_MSG_TYPE = -5009,   /* unknown TEEP message type */
+    TEEP_E_LIMIT = -5010,      /* more elements than this build holds */
+    TEEP_E_COSE = -5011,       /* not a COSE_Sign1 / COSE_Sign structure */
+    TEEP_E_ALG = -5012,        /* algorithm not supported */
+    TEEP_E_SIGNATURE = -5013,  /* signature does not verify */
+    TEEP_E_KEY = -5014,        /* key unusable (wrong type, bad encoding) */
+    TEEP_E_VERSION = -5015,    /* no supported TEEP version offered */
+    TEEP_E_CRYPTO = -5016,     /* the crypto backend failed */
 };
 
 /* Limits that bound every decoder: no allocation or recursion depends on
  * the input beyond these. */
-#define TEEP_MAX_DEPTH 16
-#define TEEP_TOKEN_MIN 8
-#define TEEP_TOKEN_MAX 64
+#define TEEP_MAX_DEPTH     16
+#define TEEP_TOKEN_MIN     8
+#define TEEP_TOKEN_MAX     64
 #define TEEP_CHALLENGE_MIN 8
 #define TEEP_CHALLENGE_MAX 512
 
 /* Where and why an input was refused.  Filled by decoders on failure. */
 typedef struct teep_diag {
-    int code;       /* the TEEP_E_* or -errno value that was returned */
-    size_t offset;  /* byte offset in the input where the problem is */
+    int code;      /* the TEEP_E_* or -errno value that was returned */
+    size_t offset; /* byte offset in the input where the problem is */
     char reason[160];
 } teep_diag_t;
 

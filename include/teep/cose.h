@@ -69,8 +69,8 @@ int teep_key_load_file(teep_key_t *key, const char *path);
  * else SPKI) or as a COSE_Key.  -ENOSPC if cap is too small. */
 int teep_key_to_pem(const teep_key_t *key, bool include_private, char *out,
                     size_t cap, size_t *out_len);
-int teep_key_to_cose(const teep_key_t *key, bool include_private,
-                     uint8_t *out, size_t cap, size_t *out_len);
+int teep_key_to_cose(const teep_key_t *key, bool include_private, uint8_t *out,
+                     size_t cap, size_t *out_len);
 
 void teep_key_clear(teep_key_t *key);
 
@@ -102,8 +102,8 @@ typedef struct teep_signer {
 int teep_cose_sign1(const teep_signer_t *signer, const uint8_t *payload,
                     size_t len, uint8_t *out, size_t cap, size_t *out_len);
 int teep_cose_sign(const teep_signer_t *signers, size_t n,
-                   const uint8_t *payload, size_t len, uint8_t *out,
-                   size_t cap, size_t *out_len);
+                   const uint8_t *payload, size_t len, uint8_t *out, size_t cap,
+                   size_t *out_len);
 
 /* A parsed COSE_Sign1 / COSE_Sign.  All slices point into the input. */
 #define TEEP_COSE_MAX_SIGNERS 8

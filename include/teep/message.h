@@ -176,10 +176,10 @@ typedef struct teep_unknown_option {
 
 /* A list: pointer + count.  For decoded messages the items live in the
  * arena; for messages to encode, in memory the caller owns. */
-#define TEEP_LIST(T)                                                          \
-    struct {                                                                  \
-        T *items;                                                             \
-        size_t count;                                                         \
+#define TEEP_LIST(T)                                                           \
+    struct {                                                                   \
+        T *items;                                                              \
+        size_t count;                                                          \
     }
 
 typedef struct teep_message {
@@ -207,11 +207,11 @@ typedef struct teep_message {
     TEEP_LIST(uint32_t) versions;
     TEEP_LIST(uint64_t) freshness_mechanisms;
     TEEP_LIST(uint32_t) ext_list;
-    TEEP_LIST(teep_slice_t) suit_reports;    /* bstr contents */
-    TEEP_LIST(teep_slice_t) tc_list;         /* encoded maps */
+    TEEP_LIST(teep_slice_t) suit_reports; /* bstr contents */
+    TEEP_LIST(teep_slice_t) tc_list;      /* encoded maps */
     TEEP_LIST(teep_requested_tc_t) requested_tc_list;
     TEEP_LIST(teep_slice_t) unneeded_manifest_list; /* encoded comp. ids */
-    TEEP_LIST(teep_slice_t) manifest_list;   /* bstr contents (envelopes) */
+    TEEP_LIST(teep_slice_t) manifest_list; /* bstr contents (envelopes) */
     TEEP_LIST(teep_unknown_option_t) unknown_options;
 } teep_message_t;
 
@@ -243,9 +243,9 @@ static inline void teep_arena_init(teep_arena_t *a, void *mem, size_t size)
  * definite lengths, depth <= TEEP_MAX_DEPTH, types and sizes from the
  * CDDL, mandatory positional elements, duplicate labels.
  */
-int teep_message_decode(const uint8_t *buf, size_t len,
-                        teep_profile_t profile, teep_arena_t *arena,
-                        teep_message_t *out, teep_diag_t *diag);
+int teep_message_decode(const uint8_t *buf, size_t len, teep_profile_t profile,
+                        teep_arena_t *arena, teep_message_t *out,
+                        teep_diag_t *diag);
 
 /*
  * Encode msg in profile's numbering into out[0..cap).  On success

@@ -19,14 +19,14 @@ extern "C" {
 #define TEEP_PEEK_AUTO (-1)
 
 typedef struct teep_peek {
-    uint64_t cose_tag;     /* 18 (COSE_Sign1) or 98 (COSE_Sign) */
-    uint64_t wire_type;    /* the TEEP type number as on the wire */
-    teep_msg_type_t type;  /* translated with the (detected) profile; 0 if
-                              the number is unknown in it */
-    int profile;           /* the profile used, or TEEP_PEEK_AUTO when no
-                              token told and none was given */
-    teep_slice_t token;    /* into the input; ptr NULL if absent */
-    teep_slice_t payload;  /* the TEEP message bytes inside the COSE */
+    uint64_t cose_tag;    /* 18 (COSE_Sign1) or 98 (COSE_Sign) */
+    uint64_t wire_type;   /* the TEEP type number as on the wire */
+    teep_msg_type_t type; /* translated with the (detected) profile; 0 if
+                             the number is unknown in it */
+    int profile;          /* the profile used, or TEEP_PEEK_AUTO when no
+                             token told and none was given */
+    teep_slice_t token;   /* into the input; ptr NULL if absent */
+    teep_slice_t payload; /* the TEEP message bytes inside the COSE */
 } teep_peek_t;
 
 /*

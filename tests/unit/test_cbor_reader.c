@@ -1,9 +1,9 @@
 /* Unit tests of the bounded CBOR pull reader (proto/cbor_reader.c). */
+#include <cmocka.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <errno.h>
 
 #include "cbor_reader.h"
 #include "cbor_writer.h"
@@ -20,9 +20,13 @@ static int skip_all(const uint8_t *buf, size_t len, teep_diag_t *diag)
 static void every_vector_is_well_formed(void **state)
 {
     static const char *names[] = {
-        "tp_query_request.hex", "tp_update.hex", "tp26_teep_error.hex",
-        "libteep_query_response_cose.hex", "gen_tp_query_request_cose_sign.hex",
-        "tp_suit_personalization.hex", "suittd_example2_integrated.hex",
+        "tp_query_request.hex",
+        "tp_update.hex",
+        "tp26_teep_error.hex",
+        "libteep_query_response_cose.hex",
+        "gen_tp_query_request_cose_sign.hex",
+        "tp_suit_personalization.hex",
+        "suittd_example2_integrated.hex",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         size_t len = 0;
