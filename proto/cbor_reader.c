@@ -152,6 +152,41 @@ static struct cbor_decoder_result decode_tag(const uint8_t *p, size_t left,
     return res;
 }
 
+/* Text strings must be UTF-8 (RFC 8949 3.1); libcbor does not check.
+ * Refuses overlong forms, surrogates and code points past U+10FFFF. */
+static bool utf8_valid(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        size_t extra;
+        uint32_t cp, min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            extra = 1, cp = c & 0x1f, min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            extra = 2, cp = c & 0x0f, min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            extra = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (n - i <= extra)
+            return false;
+        for (size_t k = 1; k <= extra; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
 void tp_cbor_reader_init(tp_cbor_reader_t *r, const uint8_t *buf, size_t len,
                          teep_diag_t *diag)
 {
@@ -220,6 +255,9 @@ int tp_cbor_next(tp_cbor_reader_t *r, tp_cbor_item_t *it)
                 r, TEEP_E_TRUNCATED, r->pos, "%s of %llu elements in %zu bytes",
                 tp_cbor_kind_name(it->kind), (unsigned long long)it->u, rest);
     }
+    if (it->kind == TP_CBOR_TSTR && !utf8_valid(it->ptr, (size_t)it->u))
+        return tp_cbor_fail(r, TEEP_E_CBOR, r->pos,
+                            "text string is not valid UTF-8");
     r->pos += res.read;
     it->end = r->pos;
     return 0;

@@ -34,7 +34,11 @@ typedef enum teep_key_type {
  * A key: public part always, private part when has_private.  Caller-owned
  * (stack or embedded); teep_key_clear() releases the backend's cached
  * native object and wipes the private part.  x is the EC x coordinate or
- * the OKP public key; y only for P-256.
+ * the OKP public key; y only for P-256.  native is made when the key is
+ * loaded or generated and only read afterwards, so a loaded key may be
+ * shared by threads (OpenSSL backend); a key filled in by hand (native
+ * NULL) works too, at the cost of a temporary object per operation.  Do
+ * not copy a loaded key by value: the copies would share native.
  */
 typedef struct teep_key {
     teep_key_type_t type;
@@ -43,7 +47,7 @@ typedef struct teep_key {
     uint8_t y[32];
     uint8_t d[32];
     uint8_t kid[32]; /* RFC 9679 thumbprint, computed on load */
-    void *native;    /* backend object, created on first use */
+    void *native;    /* backend object, made when loaded */
     void *data;      /* for the user */
 } teep_key_t;
 
@@ -66,7 +70,9 @@ int teep_key_load(teep_key_t *key, const uint8_t *buf, size_t len);
 int teep_key_load_file(teep_key_t *key, const char *path);
 
 /* Write the key as PEM (PKCS#8 with the private part when include_private,
- * else SPKI) or as a COSE_Key.  -ENOSPC if cap is too small. */
+ * else SPKI; NUL-terminated, *out_len excludes the NUL) or as a COSE_Key.
+ * -ENOSPC if cap is too small, -EINVAL if include_private and the key has
+ * no private part. */
 int teep_key_to_pem(const teep_key_t *key, bool include_private, char *out,
                     size_t cap, size_t *out_len);
 int teep_key_to_cose(const teep_key_t *key, bool include_private, uint8_t *out,
@@ -96,8 +102,10 @@ typedef struct teep_signer {
 /*
  * COSE_Sign1_Tagged over payload[0..len) with one signer, or
  * COSE_Sign_Tagged with n signers (n >= 1; teep_cose_sign with n == 1 still
- * makes a COSE_Sign).  Writes into out[0..cap); copies the payload.
- * Returns 0, -ENOSPC, TEEP_E_ALG, TEEP_E_KEY or TEEP_E_CRYPTO.
+ * makes a COSE_Sign; at most TEEP_COSE_MAX_SIGNERS).  Writes into
+ * out[0..cap), which must not overlap the payload; copies the payload.
+ * Returns 0, -EINVAL, -ENOSPC (*out_len then holds the size needed),
+ * TEEP_E_ALG, TEEP_E_KEY or TEEP_E_CRYPTO.
  */
 int teep_cose_sign1(const teep_signer_t *signer, const uint8_t *payload,
                     size_t len, uint8_t *out, size_t cap, size_t *out_len);
@@ -136,9 +144,11 @@ int teep_cose_parse(const uint8_t *buf, size_t len, teep_cose_t *out,
  * Verify parsed COSE against key.  Sign1: the one signature must verify.
  * Sign: the signatures whose algorithm fits the key are tried (those whose
  * kid equals the key's first); success if one verifies.  detached_payload
- * is used when the structure's payload is nil (SUIT), else pass NULL/0.
- * Returns 0, TEEP_E_SIGNATURE, TEEP_E_ALG (no signature usable with this
- * key) or TEEP_E_CRYPTO.
+ * is used when the structure's payload is nil (SUIT: the content of the
+ * bstr-wrapped SUIT_Digest), else pass NULL/0.  Alg -7 / -8 verify as
+ * ESP256 / Ed25519.  Returns 0, TEEP_E_SIGNATURE, TEEP_E_ALG (no signature
+ * usable with this key), TEEP_E_MISSING (nil payload and none given),
+ * TEEP_E_COSE (payload attached and one given too) or TEEP_E_CRYPTO.
  */
 int teep_cose_verify(const teep_cose_t *cose, const teep_key_t *key,
                      const uint8_t *detached_payload, size_t detached_len);

@@ -168,7 +168,10 @@ typedef struct teep_requested_tc {
 
 /* An option this codec does not interpret (an extension, or a label the
  * CDDL does not allow in this message): kept as its encoded value so that
- * re-encoding reproduces it. */
+ * re-encoding reproduces it.  Decode leaves unknown_options sorted by
+ * ascending label (the order encode writes them in); encode requires that
+ * order, unique labels, no label of an option this message type has a
+ * model field for, and each value one well-formed CBOR item. */
 typedef struct teep_unknown_option {
     uint64_t label;
     teep_slice_t value; /* the encoded CBOR item */
@@ -182,6 +185,15 @@ typedef struct teep_unknown_option {
         size_t count;                                                          \
     }
 
+/*
+ * present holds TEEP_OPT_BIT(o) for each option carried in the options map.
+ * Positional elements have no bit: QueryRequest's cipher_suites,
+ * suit_profiles and data_item_requested, and Error's err_code, are always
+ * there; decode leaves their bits clear and encode ignores them.  Encode
+ * writes exactly the options whose bit is set (a field without its bit is
+ * not written) and refuses with -EINVAL a bit for an option the type's
+ * CDDL does not allow.
+ */
 typedef struct teep_message {
     teep_msg_type_t type;
     uint32_t present; /* TEEP_OPT_BIT(option) for each option present */
@@ -215,8 +227,9 @@ typedef struct teep_message {
     TEEP_LIST(teep_unknown_option_t) unknown_options;
 } teep_message_t;
 
-/* Caller-owned memory that a decoder carves lists out of.  Exhausting it
- * is TEEP_E_LIMIT, never a heap allocation. */
+/* Caller-owned memory that a decoder carves lists out of (from base +
+ * used, each list aligned to 8 bytes).  Exhausting it is TEEP_E_LIMIT,
+ * never a heap allocation. */
 typedef struct teep_arena {
     uint8_t *base;
     size_t size;
@@ -238,10 +251,18 @@ static inline void teep_arena_init(teep_arena_t *a, void *mem, size_t size)
  * Decode one unsigned TEEP message (the COSE payload) from buf[0..len).
  * The whole buffer must be exactly one message (trailing bytes are an
  * error).  On success *out holds slices into buf and lists in arena; buf
- * and the arena must outlive *out.  Returns 0 or a TEEP_E_* code with diag
- * (may be NULL) telling where and why.  Checks: CBOR well-formedness,
- * definite lengths, depth <= TEEP_MAX_DEPTH, types and sizes from the
- * CDDL, mandatory positional elements, duplicate labels.
+ * and the arena must outlive *out; arena->used grows by what the lists
+ * take.  A message without lists needs no arena (arena may be NULL).
+ * Returns 0 or a TEEP_E_* code (-EINVAL for a NULL out or a bad profile)
+ * with diag (may be NULL) telling where and why; on failure *out is
+ * zeroed and the arena is left as it was.  Checks: CBOR well-formedness,
+ * definite lengths, depth <= TEEP_MAX_DEPTH, exactly the array elements
+ * the type's CDDL has (fewer: TEEP_E_MISSING, more: TEEP_E_RANGE), types
+ * and sizes from the CDDL for every option the type allows, duplicate
+ * labels.  Other options are kept in unknown_options.  Values the CDDL
+ * leaves open pass: any err-code but the reserved 0 (unassigned ones are
+ * "unknown errors" for the receiver), any data-item-requested bits, any
+ * version number (support is the Agent's check, not the codec's).
  */
 int teep_message_decode(const uint8_t *buf, size_t len, teep_profile_t profile,
                         teep_arena_t *arena, teep_message_t *out,
@@ -250,9 +271,12 @@ int teep_message_decode(const uint8_t *buf, size_t len, teep_profile_t profile,
 /*
  * Encode msg in profile's numbering into out[0..cap).  On success
  * *out_len is the encoded size.  Returns 0, -ENOSPC when cap is too small
- * (*out_len then holds the size needed if known, else 0), or -EINVAL /
- * TEEP_E_RANGE / TEEP_E_MISSING when msg breaks the CDDL (a token of 3
- * bytes, an Error without err-code, ...).  Reads msg; copies its bytes.
+ * (*out_len then holds the size needed; out may be NULL with cap 0 to
+ * learn it), or -EINVAL / TEEP_E_RANGE / TEEP_E_MISSING when msg breaks
+ * the CDDL (a token of 3 bytes, an Error without err-code, an empty list,
+ * a malformed encoded item, ...); msg is checked completely first, with
+ * the decoder's rules, so whatever encodes decodes to the same model.
+ * Reads msg; copies its bytes.
  */
 int teep_message_encode(const teep_message_t *msg, teep_profile_t profile,
                         uint8_t *out, size_t cap, size_t *out_len);

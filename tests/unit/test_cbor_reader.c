@@ -1,9 +1,11 @@
 /* Unit tests of the bounded CBOR pull reader (proto/cbor_reader.c). */
-#include <cmocka.h>
-#include <errno.h>
+/* cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
+#include <cmocka.h>
+#include <errno.h>
 
 #include "cbor_reader.h"
 #include "cbor_writer.h"
@@ -62,6 +64,13 @@ static void refuses_bad_input(void **state)
     /* reserved additional information 28 */
     static const uint8_t reserved[] = {0x1c};
     assert_int_equal(skip_all(reserved, sizeof(reserved), &diag), TEEP_E_CBOR);
+    /* text that is not UTF-8: a lone continuation byte, an overlong '/' */
+    static const uint8_t bad_utf8[] = {0x61, 0x80};
+    assert_int_equal(skip_all(bad_utf8, sizeof(bad_utf8), &diag), TEEP_E_CBOR);
+    static const uint8_t overlong[] = {0x62, 0xc0, 0xaf};
+    assert_int_equal(skip_all(overlong, sizeof(overlong), &diag), TEEP_E_CBOR);
+    static const uint8_t good_utf8[] = {0x63, 0xe2, 0x82, 0xac}; /* EUR */
+    assert_int_equal(skip_all(good_utf8, sizeof(good_utf8), &diag), 0);
     /* trailing byte */
     static const uint8_t trailing[] = {0x01, 0x02};
     assert_int_equal(skip_all(trailing, sizeof(trailing), &diag),

@@ -1,8 +1,11 @@
 /* Unit tests of teep_peek (proto/peek.c): the relay path's view. */
-#include <cmocka.h>
+/* cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
+#include <cmocka.h>
+#include <stdbool.h>
 
 #include "teep/peek.h"
 #include "vectors.h"

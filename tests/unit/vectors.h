@@ -34,7 +34,8 @@ static inline uint8_t *vector_load_hex(const char *name, size_t *len)
         int c = (unsigned char)text[i];
         if (isspace(c))
             continue;
-        int v = isdigit(c) ? c - '0' : (isxdigit(c) ? (tolower(c) - 'a' + 10) : -1);
+        int v =
+            isdigit(c) ? c - '0' : (isxdigit(c) ? (tolower(c) - 'a' + 10) : -1);
         if (v < 0) {
             free(text);
             free(out);
