@@ -293,7 +293,7 @@ static int decode_oemid(tp_cbor_reader_t *r, teep_eat_oemid_t *oemid)
 static int decode_version(tp_cbor_reader_t *r, const claim_def_t *def,
                           teep_eat_version_t *v)
 {
-    size_t n;
+    size_t n = 0;
     int rc = read_array(r, def->name, 1, 2, TEEP_E_RANGE, &n);
     if (rc != 0)
         return rc;
@@ -351,7 +351,7 @@ static int decode_suit_reference(tp_cbor_reader_t *outer,
                                  teep_eat_manifest_t *m)
 {
     tp_cbor_reader_t r;
-    size_t n;
+    size_t n = 0;
     tp_cbor_reader_init(&r, m->body.ptr, m->body.len, outer->diag);
     int rc = read_array(&r, "SUIT_Reference", 2, 2, TEEP_E_RANGE, &n);
     if (rc == 0)
@@ -371,7 +371,7 @@ static int decode_suit_reference(tp_cbor_reader_t *outer,
 static int decode_manifests(tp_cbor_reader_t *r, const claim_def_t *def,
                             teep_eat_claims_t *c)
 {
-    size_t n;
+    size_t n = 0;
     int rc = read_array(r, "manifests", def->min, def->max, TEEP_E_LIMIT, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         teep_eat_manifest_t *m = &c->manifests[i];
@@ -413,7 +413,7 @@ static int decode_status(tp_cbor_reader_t *r, teep_eat_claims_t *c)
 static int decode_reasons(tp_cbor_reader_t *r, const claim_def_t *def,
                           teep_eat_claims_t *c)
 {
-    size_t n;
+    size_t n = 0;
     int rc = read_array(r, def->name, 0, def->max, TEEP_E_LIMIT, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         uint64_t v;
@@ -659,7 +659,7 @@ int teep_eat_claims_encode(const teep_eat_claims_t *claims, uint8_t *out,
 int teep_eat_sign(const teep_signer_t *signer, const teep_eat_claims_t *claims,
                   uint8_t *out, size_t cap, size_t *out_len)
 {
-    size_t n;
+    size_t n = 0;
     int rc = teep_eat_claims_encode(claims, NULL, 0, &n);
     *out_len = 0;
     if (rc != 0 && rc != -ENOSPC)

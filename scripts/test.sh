@@ -6,16 +6,19 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 sanitize=OFF
+build_type=Release
 build=$top/build
 if [ "${1:-}" = "--sanitize" ]; then
     sanitize=ON
+    build_type=RelWithDebInfo # line numbers in sanitizer reports
     build=$top/build-asan
     shift
 fi
 build=${1:-$build}
 
 "$top/scripts/install-deps.sh"
-cmake -S "$top" -B "$build" -DTEEP_SANITIZE=$sanitize >/dev/null
+cmake -S "$top" -B "$build" -DTEEP_SANITIZE=$sanitize \
+    -DCMAKE_BUILD_TYPE=$build_type >/dev/null
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -17,6 +17,7 @@
 static inline uint8_t *vector_load_hex(const char *name, size_t *len)
 {
     char path[512];
+    *len = 0;
     snprintf(path, sizeof(path), "%s/%s", TEEP_VECTORS_DIR, name);
     FILE *f = fopen(path, "rb");
     if (f == NULL)

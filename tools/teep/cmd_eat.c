@@ -475,7 +475,7 @@ static int verify_option(verify_args_t *a, int opt, char *arg, char **argv)
 {
     const cli_cmd_t *cmd = &eat_verify;
     teep_eat_policy_t *p = &a->policy;
-    int64_t v;
+    int64_t v = 0;
     int rc;
     switch (opt) {
     case 'k': return cli_keys_add(cmd, &a->keys, arg);

@@ -273,7 +273,7 @@ static int suite_from_json(const json_t *j, void *v, from_ctx_t *c)
     json_array_foreach(j, i, op)
     {
         int64_t pair[2];
-        size_t n;
+        size_t n = 0;
         int rc = int_array_from_json(op, 2, pair, &n, c);
         if (rc == 0 && n != 2)
             rc = fail(c, "an operation is [cose-type, alg]");
@@ -303,7 +303,7 @@ static json_t *suit_profile_to_json(const void *v, teep_profile_t p)
 static int suit_profile_from_json(const json_t *j, void *v, from_ctx_t *c)
 {
     teep_suit_profile_t *profile = v;
-    size_t n;
+    size_t n = 0;
     int rc = int_array_from_json(j, 4, profile->alg, &n, c);
     profile->n = (uint8_t)n;
     return rc;
