@@ -325,12 +325,41 @@ expect 2 "sign refuses a signed message"
 run sign --key "$tmp/p256-pem.pub" "$V/tp_update.hex"
 expect 2 "sign refuses a public key"
 
+# ---- suit ----------------------------------------------------------------
+SUITKEY=$K/teep_draft_suit_signing_key_public.pem
+for name in tp_suit_uri tp_suit_integrated tp_suit_personalization \
+    suittd_example0_dependent suittd_example1_process \
+    suittd_example2_integrated suitenc_suit-manifest-es-ecdh-content; do
+    run suit verify --key "$SUITKEY" "$V/$name.hex"
+    expect 0 "suit verify $name"
+    run suit decode "$V/$name.hex"
+    expect 0 "suit decode $name"
+    check "suit decode $name: valid JSON" json_ok "$tmp/out"
+done
+run suit verify --key "$K/libteep_tam_prime256v1_pub.pem" "$V/tp_suit_uri.hex"
+expect 1 "suit verify with the wrong key"
+printf 'Hello, Secure World!' >"$tmp/ta.bin"
+run keygen --type p256 --out "$tmp/suit.key" --pub "$tmp/suit.pub"
+expect 0 "keygen for suit"
+run suit create --component "TEEP-Device/SecureFS/8d82573a926d4754935332dc29997f74/ta" \
+    --payload "$tmp/ta.bin" --integrated --key "$tmp/suit.key" --out "$tmp/ta.suit"
+expect 0 "suit create --integrated"
+run suit verify --key "$tmp/suit.pub" "$tmp/ta.suit"
+expect 0 "suit verify of a created envelope"
+run suit verify --key "$SUITKEY" "$tmp/ta.suit"
+expect 1 "suit verify of a created envelope with another key"
+run suit decode "$tmp/ta.suit"
+expect 0 "suit decode of a created envelope"
+check "created envelope integrates #tc-like payload of 20 bytes" grep -q "20" "$tmp/out"
+run suit verify --key "$SUITKEY" "$tmp/garbage.txt"
+expect 2 "suit verify of garbage"
+
 # ---- usage --------------------------------------------------------------
 run --help
 expect 0 "teep --help"
 run --version
 expect 0 "teep --version"
-for cmd in decode encode verify sign keygen eat; do
+for cmd in decode encode verify sign keygen eat suit; do
     run "$cmd" --help
     expect 0 "teep $cmd --help"
     check "teep $cmd --help prints a usage" grep -q "^Usage: teep $cmd" \

@@ -30,7 +30,8 @@ extern const cli_cmd_t cli_cmd_encode;
 extern const cli_cmd_t cli_cmd_verify;
 extern const cli_cmd_t cli_cmd_sign;
 extern const cli_cmd_t cli_cmd_keygen;
-extern const cli_cmd_t cli_cmd_eat; /* cmd_eat.c: attestation tokens */
+extern const cli_cmd_t cli_cmd_eat;  /* cmd_eat.c: attestation tokens */
+extern const cli_cmd_t cli_cmd_suit; /* cmd_suit.c: SUIT manifests */
 
 /* "teep CMD: <message>" on stderr.  Returns CLI_EXIT_USAGE so a caller can
  * `return cli_error(...)`. */
