@@ -15,6 +15,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -446,4 +447,176 @@ int tp_crypto_pem_export(const teep_key_t *key, bool include_private, char *out,
     BIO_free(bio);
     EVP_PKEY_free(tmp);
     return rc;
+}
+
+/* ---- Key agreement and content encryption ------------------------------ */
+
+int tp_crypto_ecdh(const teep_key_t *priv, const teep_key_t *peer,
+                   uint8_t secret[32])
+{
+    if (priv->type != peer->type || !priv->has_private)
+        return TEEP_E_KEY;
+    if (priv->type != TEEP_KEY_P256 && priv->type != TEEP_KEY_X25519)
+        return TEEP_E_ALG;
+    EVP_PKEY *mine, *mine_tmp, *theirs, *theirs_tmp = NULL;
+    int rc = use_pkey(priv, true, &mine, &mine_tmp);
+    if (rc == 0)
+        rc = use_pkey(peer, false, &theirs, &theirs_tmp);
+    if (rc != 0) {
+        EVP_PKEY_free(mine_tmp);
+        return rc;
+    }
+    size_t n = 32;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(mine, NULL);
+    if (ctx == NULL || EVP_PKEY_derive_init(ctx) != 1)
+        rc = fail(TEEP_E_CRYPTO);
+    /* set_peer checks the peer's public key; X25519 derive refuses an
+     * all-zero result (a low-order point): both are about the peer. */
+    else if (EVP_PKEY_derive_set_peer(ctx, theirs) != 1 ||
+             EVP_PKEY_derive(ctx, secret, &n) != 1)
+        rc = fail(TEEP_E_KEY);
+    else if (n != 32)
+        rc = TEEP_E_CRYPTO;
+    if (rc != 0)
+        tp_crypto_wipe(secret, 32);
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(mine_tmp);
+    EVP_PKEY_free(theirs_tmp);
+    return rc;
+}
+
+int tp_crypto_hkdf_sha256(const uint8_t *salt, size_t salt_len,
+                          const uint8_t *ikm, size_t ikm_len,
+                          const uint8_t *info, size_t info_len, uint8_t *okm,
+                          size_t okm_len)
+{
+    if (okm_len == 0 || okm_len > 255 * 32)
+        return -EINVAL;
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+    EVP_KDF_CTX *kctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+    EVP_KDF_free(kdf);
+    if (kctx == NULL)
+        return fail(TEEP_E_CRYPTO);
+    /* OSSL_PARAM wants non-const pointers; HKDF only reads them. */
+    OSSL_PARAM params[5], *p = params;
+    *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+                                            (char *)"SHA256", 0);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm,
+                                             ikm_len);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
+                                             info_len);
+    /* No salt parameter means HashLen zero bytes (RFC 5869 2.2). */
+    if (salt_len > 0)
+        *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+                                                 (void *)salt, salt_len);
+    *p = OSSL_PARAM_construct_end();
+    int rc = EVP_KDF_derive(kctx, okm, okm_len, params) == 1
+                 ? 0
+                 : fail(TEEP_E_CRYPTO);
+    EVP_KDF_CTX_free(kctx);
+    return rc;
+}
+
+/* Feed in[0..len) through an initialised EVP cipher context into out (the
+ * same length: stream ciphers and AEADs only), in pieces of at most
+ * INT_MAX bytes.  in NULL with out NULL feeds AAD. */
+static int cipher_update(EVP_CIPHER_CTX *ctx, const uint8_t *in, size_t len,
+                         uint8_t *out)
+{
+    while (len > 0) {
+        int n = len > INT_MAX ? INT_MAX : (int)len;
+        int outl = 0;
+        if (EVP_CipherUpdate(ctx, out, &outl, in, n) != 1 ||
+            (out != NULL && outl != n))
+            return TEEP_E_CRYPTO;
+        in += n;
+        if (out != NULL)
+            out += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* RFC 3394 in one EVP call: wrap gives len + 8 bytes, unwrap len - 8 or
+ * fails the integrity check. */
+static int aes_kw(bool wrap, const uint8_t kek[16], const uint8_t *in,
+                  size_t len, uint8_t *out)
+{
+    if (len % 8 != 0 || len < (wrap ? 16u : 24u) || len > INT_MAX - 8)
+        return -EINVAL;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        return fail(-ENOMEM);
+    /* Required before 3.0 for the wrap modes; harmless since. */
+    EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+    int outl = 0;
+    int rc = TEEP_E_CRYPTO;
+    int want = (int)len + (wrap ? 8 : -8);
+    if (EVP_CipherInit_ex(ctx, EVP_aes_128_wrap(), NULL, kek, NULL,
+                          wrap ? 1 : 0) == 1) {
+        if (EVP_CipherUpdate(ctx, out, &outl, in, (int)len) == 1 &&
+            outl == want)
+            rc = 0;
+        else if (!wrap)
+            rc = TEEP_E_DECRYPT;
+    }
+    EVP_CIPHER_CTX_free(ctx);
+    if (rc != 0)
+        tp_crypto_wipe(out, (size_t)want);
+    return rc != 0 ? fail(rc) : 0;
+}
+
+int tp_crypto_aes_kw_wrap(const uint8_t kek[16], const uint8_t *in, size_t len,
+                          uint8_t *out)
+{
+    return aes_kw(true, kek, in, len, out);
+}
+
+int tp_crypto_aes_kw_unwrap(const uint8_t kek[16], const uint8_t *in,
+                            size_t len, uint8_t *out)
+{
+    return aes_kw(false, kek, in, len, out);
+}
+
+int tp_crypto_cipher(tp_cipher_t cipher, bool encrypt, const uint8_t *key,
+                     const uint8_t *iv, const uint8_t *aad, size_t aad_len,
+                     const uint8_t *in, size_t len, uint8_t *out,
+                     uint8_t tag[16])
+{
+    const EVP_CIPHER *c;
+    switch (cipher) {
+    case TP_CIPHER_AES128_GCM: c = EVP_aes_128_gcm(); break;
+    case TP_CIPHER_AES128_CTR: c = EVP_aes_128_ctr(); break;
+    case TP_CIPHER_CHACHA20_POLY1305: c = EVP_chacha20_poly1305(); break;
+    default: return -EINVAL;
+    }
+    bool aead = cipher != TP_CIPHER_AES128_CTR;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        return fail(-ENOMEM);
+    /* The AEADs default to a 12-byte IV, which is what COSE uses; CTR takes
+     * the whole first counter block. */
+    int rc = EVP_CipherInit_ex(ctx, c, NULL, key, iv, encrypt ? 1 : 0) == 1
+                 ? 0
+                 : TEEP_E_CRYPTO;
+    if (rc == 0 && aead)
+        rc = cipher_update(ctx, aad, aad_len, NULL);
+    if (rc == 0)
+        rc = cipher_update(ctx, in, len, out);
+    if (rc == 0 && aead && !encrypt &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag) != 1)
+        rc = TEEP_E_CRYPTO;
+    /* Stream modes finish without output; the final call checks the tag
+     * when decrypting. */
+    uint8_t rest[16];
+    int outl = 0;
+    if (rc == 0 && EVP_CipherFinal_ex(ctx, rest, &outl) != 1)
+        rc = encrypt ? TEEP_E_CRYPTO : TEEP_E_DECRYPT;
+    if (rc == 0 && aead && encrypt &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) != 1)
+        rc = TEEP_E_CRYPTO;
+    EVP_CIPHER_CTX_free(ctx);
+    if (rc != 0 && len > 0)
+        tp_crypto_wipe(out, len);
+    return rc != 0 ? fail(rc) : 0;
 }

@@ -83,6 +83,8 @@ static const claim_def_t claim_defs[] = {
      FIELD(ar_status), 0, 0},
     {TEEP_EAT_LABEL_AR_REASONS, TEEP_EAT_HAS_AR_REASONS, "ar-reasons",
      KIND_REASONS, FIELD(ar_reasons), 0, TEEP_EAT_MAX_REASONS},
+    {TEEP_EAT_LABEL_PD_KEY, TEEP_EAT_HAS_PD_KEY, "pd-key", KIND_BSTR,
+     FIELD(pd_key), 1, TEEP_EAT_PD_KEY_MAX},
 };
 
 #define N_CLAIM_DEFS (sizeof(claim_defs) / sizeof(claim_defs[0]))

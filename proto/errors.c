@@ -42,6 +42,7 @@ const char *teep_strerror(int code)
     case TEEP_E_KEY: return "unusable key";
     case TEEP_E_VERSION: return "unsupported version";
     case TEEP_E_CRYPTO: return "crypto failure";
+    case TEEP_E_DECRYPT: return "decryption failed";
     default:
         if (code < 0 && code > -4096)
             return strerror(-code);

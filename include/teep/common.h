@@ -45,6 +45,8 @@ enum {
     TEEP_E_KEY = -5014,        /* key unusable (wrong type, bad encoding) */
     TEEP_E_VERSION = -5015,    /* no supported TEEP version offered */
     TEEP_E_CRYPTO = -5016,     /* the crypto backend failed */
+    TEEP_E_DECRYPT = -5017,    /* authentication failed: wrong key or
+                                  altered ciphertext (AEAD tag, AES-KW) */
 };
 
 /* Limits that bound every decoder: no allocation or recursion depends on

@@ -20,6 +20,12 @@
  * it.  EAR's own integer labels (1000...) are not IANA-registered, so we do
  * not squat on them.
  *
+ * Evidence may carry one more private-use claim, -70003 pd-key: a bstr
+ * holding the encoded public COSE_Key (EC2 P-256) of the Agent's
+ * personalization-data key, the ECDH key a data owner encrypts PD to.  The
+ * attestation key's signature binds it to the attested TEE (principle 2 of
+ * USECASE.md: PD readable only by the attested TEE); docs/attestation.md.
+ *
  * manifests entries are [content-type, bstr]; for the TEEP profile the body
  * is a SUIT_Reference [uri, SUIT_Digest] (suit-report) wrapped in a bstr,
  * with content-type TEEP_EAT_MANIFEST_CONTENT_TYPE until suit-report's CoAP
@@ -28,7 +34,8 @@
  * Decoding is strict, bounded and zero-copy: every string is a slice of the
  * caller's input, which must outlive the claims; nothing is allocated.
  * Encoding is deterministic (RFC 8949 core deterministic order, which for
- * these labels is the order of the list above, then -70001, -70002).
+ * these labels is the order of the list above, then -70001, -70002,
+ * -70003).
  */
 #ifndef TEEP_EAT_H
 #define TEEP_EAT_H
@@ -68,6 +75,7 @@ enum {
     TEEP_EAT_LABEL_MANIFESTS = 272,
     TEEP_EAT_LABEL_AR_STATUS = -70001,
     TEEP_EAT_LABEL_AR_REASONS = -70002,
+    TEEP_EAT_LABEL_PD_KEY = -70003,
 };
 
 /* One bit per claim in teep_eat_claims_t.present. */
@@ -86,6 +94,7 @@ enum {
     TEEP_EAT_HAS_MANIFESTS = 1u << 11,
     TEEP_EAT_HAS_AR_STATUS = 1u << 12,
     TEEP_EAT_HAS_AR_REASONS = 1u << 13,
+    TEEP_EAT_HAS_PD_KEY = 1u << 14,
 };
 
 /* Claims the TEEP profile requires in Evidence (digest 2.2); eat_nonce too
@@ -106,6 +115,7 @@ enum {
 #define TEEP_EAT_MAX_MANIFESTS 16
 #define TEEP_EAT_MAX_REASONS   16
 #define TEEP_EAT_MAX_UNKNOWN   16
+#define TEEP_EAT_PD_KEY_MAX    256 /* an encoded public COSE_Key */
 
 /* hwversion / swversion: [version, ? scheme].  RFC 9711 has the version as
  * text; libteep writes a byte string, which decode accepts and flags so
@@ -180,6 +190,7 @@ typedef struct teep_eat_claims {
     teep_eat_status_t ar_status;
     size_t n_ar_reasons;
     uint16_t ar_reasons[TEEP_EAT_MAX_REASONS]; /* teep_eat_reason_t */
+    teep_slice_t pd_key; /* encoded public COSE_Key (Evidence) */
     size_t n_unknown;
     teep_eat_unknown_t unknown[TEEP_EAT_MAX_UNKNOWN];
 } teep_eat_claims_t;

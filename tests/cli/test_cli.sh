@@ -354,6 +354,87 @@ check "created envelope integrates #tc-like payload of 20 bytes" grep -q "20" "$
 run suit verify --key "$SUITKEY" "$tmp/garbage.txt"
 expect 2 "suit verify of garbage"
 
+# ---- pd: personalization data ---------------------------------------------
+# Encrypt to a new key of each type with each profile that fits, decrypt,
+# compare; the published suitenc vectors with --info; refusals.
+printf '{"name":"FOO Bar","secret":"0123456789abfcdef0123456789abcd"}' \
+    >"$tmp/pd.json"
+for type in p256 x25519; do
+    run keygen --type "$type" --out "$tmp/pd-$type.key" --pub "$tmp/pd-$type.pub"
+    expect 0 "keygen $type for pd"
+done
+for case in p256: p256:esp256-a128kw-a128gcm p256:esp256-a128kw-a128ctr \
+    p256:esp256-hkdf-a128gcm p256:suit-sha256-esp256-ecdh-a128gcm \
+    x25519: x25519:x25519-a128kw-chachapoly x25519:x25519-a128kw-a128ctr \
+    x25519:x25519-hkdf-chachapoly; do
+    type=${case%%:*}
+    profile=${case#*:}
+    run pd encrypt --to "$tmp/pd-$type.pub" ${profile:+--profile "$profile"} \
+        --out "$tmp/pd.blob" "$tmp/pd.json"
+    expect 0 "pd encrypt $type ${profile:-default}"
+    run pd decrypt --key "$tmp/pd-$type.key" --out "$tmp/pd.back" "$tmp/pd.blob"
+    expect 0 "pd decrypt $type ${profile:-default}"
+    check "pd $type ${profile:-default}: decrypts to the plaintext" \
+        cmp -s "$tmp/pd.json" "$tmp/pd.back"
+done
+# hex on stdout, decrypted from stdin
+run pd encrypt --to "$tmp/pd-p256.pub" "$tmp/pd.json"
+expect 0 "pd encrypt to hex on stdout"
+cp "$tmp/out" "$tmp/pd.hex"
+run_from "$tmp/pd.hex" pd decrypt --key "$tmp/pd-p256.key" --binary -
+expect 0 "pd decrypt hex from stdin"
+check "pd decrypt from stdin: the plaintext" cmp -s "$tmp/pd.json" "$tmp/out"
+# detached: info and ciphertext in two files, as a SUIT manifest has them
+run pd encrypt --to "$tmp/pd-x25519.pub" --info "$tmp/pd.info" \
+    --out "$tmp/pd.ct" "$tmp/pd.json"
+expect 0 "pd encrypt --info"
+run pd decrypt --key "$tmp/pd-x25519.key" --info "$tmp/pd.info" --binary \
+    "$tmp/pd.ct"
+expect 0 "pd decrypt --info"
+check "pd decrypt --info: the plaintext" cmp -s "$tmp/pd.json" "$tmp/out"
+# the published vectors
+PDKEY=$K/teep_draft_personalization_kek_receiver.pem
+for mode in gcm ctr; do
+    run pd decrypt --key "$PDKEY" \
+        --info "$V/suitenc_suit-encryption-info-es-ecdh-aes-$mode.hex" \
+        --binary "$V/suitenc_encrypted-payload-es-ecdh-aes-$mode.hex"
+    expect 0 "pd decrypt suitenc $mode vector"
+    check "suitenc $mode vector: the firmware text" \
+        test "$(cat "$tmp/out")" = "This is a real firmware image."
+done
+# refusals: another key (1), a key of the other type (1), a public key,
+# a truncated blob, an Ed25519 recipient, a profile for the other curve (2)
+run pd encrypt --to "$tmp/pd-p256.pub" --out "$tmp/pd.blob" "$tmp/pd.json"
+expect 0 "pd encrypt for the refusals"
+run pd decrypt --key "$PDKEY" "$tmp/pd.blob"
+expect 1 "pd decrypt with another P-256 key"
+run pd decrypt --key "$tmp/pd-x25519.key" "$tmp/pd.blob"
+expect 1 "pd decrypt with an X25519 key"
+run pd decrypt --key "$tmp/pd-p256.pub" "$tmp/pd.blob"
+expect 2 "pd decrypt with a public key"
+head -c 40 "$tmp/pd.blob" >"$tmp/pd.short"
+run pd decrypt --key "$tmp/pd-p256.key" "$tmp/pd.short"
+expect 2 "pd decrypt of a truncated blob"
+check "pd decrypt of a truncated blob: one stderr line with the byte" \
+    one_line_with_byte
+run pd encrypt --to "$K/libteep_tam_ed25519_pub.pem" "$tmp/pd.json"
+expect 2 "pd encrypt to an Ed25519 key"
+run pd encrypt --to "$tmp/pd-p256.pub" --profile x25519-a128kw-chachapoly \
+    "$tmp/pd.json"
+expect 2 "pd encrypt with a profile for the other curve"
+run pd encrypt --to "$tmp/pd-p256.pub" --profile nonsense "$tmp/pd.json"
+expect 2 "pd encrypt --profile nonsense"
+run pd encrypt "$tmp/pd.json"
+expect 2 "pd encrypt without --to"
+for sub in "" encrypt decrypt; do
+    run pd $sub --help
+    expect 0 "teep pd $sub --help"
+    check "teep pd $sub --help prints a usage" grep -q "^Usage: teep pd" \
+        "$tmp/out"
+done
+run pd frobnicate
+expect 2 "teep pd with an unknown sub-command"
+
 # ---- usage --------------------------------------------------------------
 run --help
 expect 0 "teep --help"

@@ -393,7 +393,7 @@ static void round_trip(const teep_key_t *key)
         size_t len = 0;
         teep_key_t back;
         int rc = teep_key_to_pem(key, priv, pem, sizeof(pem), &len);
-        if (key->type == TEEP_KEY_P256 || has_ed25519()) {
+        if (key->type != TEEP_KEY_ED25519 || has_ed25519()) {
             assert_int_equal(rc, 0);
             assert_int_equal(strlen(pem), len);
             assert_int_equal(teep_key_load(&back, (uint8_t *)pem, len), 0);
@@ -471,11 +471,19 @@ static void generate_sign_verify(void **state)
     uint8_t sig[64];
     assert_int_equal(teep_sign_raw(&p256, TEEP_ALG_ESP256, sig, 10, sig), 0);
 
+    /* Both backends agree keys on X25519 (mbedtls on its Curve25519
+     * group, for teep/pd.h); neither signs with it. */
+    assert_int_equal(teep_key_generate(&x25519, TEEP_KEY_X25519), 0);
+    assert_int_equal(x25519.type, TEEP_KEY_X25519);
+    assert_int_equal(teep_key_default_alg(&x25519), 0);
+    assert_int_equal(teep_sign_raw(&x25519, TEEP_ALG_ED25519, sig, 1, sig),
+                     TEEP_E_ALG);
+    round_trip(&x25519);
+    teep_key_clear(&x25519);
+
     int rc = teep_key_generate(&ed, TEEP_KEY_ED25519);
     if (!has_ed25519()) {
         assert_int_equal(rc, TEEP_E_ALG);
-        assert_int_equal(teep_key_generate(&x25519, TEEP_KEY_X25519),
-                         TEEP_E_ALG);
         teep_key_clear(&p256);
         return;
     }
@@ -483,16 +491,8 @@ static void generate_sign_verify(void **state)
     sign1_and_verify(&ed, 0);
     sign1_and_verify(&ed, TEEP_ALG_EDDSA);
     round_trip(&ed);
-
-    assert_int_equal(teep_key_generate(&x25519, TEEP_KEY_X25519), 0);
-    assert_int_equal(x25519.type, TEEP_KEY_X25519);
-    assert_int_equal(teep_key_default_alg(&x25519), 0);
-    assert_int_equal(teep_sign_raw(&x25519, TEEP_ALG_ED25519, sig, 1, sig),
-                     TEEP_E_ALG);
-    round_trip(&x25519);
     teep_key_clear(&p256);
     teep_key_clear(&ed);
-    teep_key_clear(&x25519);
 }
 
 /* The Ed25519 signature of RFC 8032 7.1 TEST 1 (empty message). */

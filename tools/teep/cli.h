@@ -32,6 +32,7 @@ extern const cli_cmd_t cli_cmd_sign;
 extern const cli_cmd_t cli_cmd_keygen;
 extern const cli_cmd_t cli_cmd_eat;  /* cmd_eat.c: attestation tokens */
 extern const cli_cmd_t cli_cmd_suit; /* cmd_suit.c: SUIT manifests */
+extern const cli_cmd_t cli_cmd_pd;   /* cmd_pd.c: personalization data */
 
 /* "teep CMD: <message>" on stderr.  Returns CLI_EXIT_USAGE so a caller can
  * `return cli_error(...)`. */

@@ -173,7 +173,12 @@ int cli_write_file(const cli_cmd_t *cmd, const char *path, mode_t mode,
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return cli_error(cmd, "%s: cannot create: %s", path, strerror(errno));
-    int rc = fchmod(fd, mode) != 0 ? -errno : 0;
+    /* O_CREAT's mode does not apply to an existing file: set it, but only
+     * on a regular file (never on /dev/null or a terminal). */
+    struct stat st;
+    int rc = fstat(fd, &st) != 0 ? -errno : 0;
+    if (rc == 0 && S_ISREG(st.st_mode) && fchmod(fd, mode) != 0)
+        rc = -errno;
     if (rc == 0)
         rc = write_all(fd, bytes, len);
     if (close(fd) != 0 && rc == 0)

@@ -17,7 +17,7 @@
 
 static const cli_cmd_t *const commands[] = {
     &cli_cmd_decode, &cli_cmd_encode, &cli_cmd_verify, &cli_cmd_sign,
-    &cli_cmd_keygen, &cli_cmd_eat,    &cli_cmd_suit,
+    &cli_cmd_keygen, &cli_cmd_eat,    &cli_cmd_suit,   &cli_cmd_pd,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

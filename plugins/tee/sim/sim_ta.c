@@ -1,0 +1,320 @@
+/*
+ * sim_ta.c: the TAs of the simulated TEE, one Linux process each, started
+ * as the session's instance type (docs/tee-sim.md):
+ *
+ *   process    fork/exec of the stored executable, with the private
+ *              channel as fd 3; nothing else shared but what a Linux
+ *              process shares with its parent's user.
+ *   container  clone() into new mount, PID, IPC, UTS and network
+ *              namespaces; the TA's root is <dir>/root (pivot_root, the
+ *              old root detached), holding only the TA binary, so a
+ *              static executable is expected (examples/hello).
+ *   vm         the container's namespaces plus a new cgroup namespace and
+ *              no core dumps; a TA also marks itself non-dumpable.  What
+ *              only hardware gives (memory the host cannot read) is not
+ *              here: docs/tee-sim.md.
+ *
+ * The child runs between clone() and execve() in a copy of a process that
+ * has other threads (the host's workers), so it calls only system calls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim_channel.h"
+#include "sim_internal.h"
+
+#define CHILD_STACK (256 * 1024)
+#define TA_HOSTNAME "teep-ta"
+
+sim_ta_t *sim__ta(teep_tee_session_t *s, teep_slice_t id, bool create)
+{
+    sim_ta_t *free_slot = NULL;
+    for (size_t i = 0; i < TEEP_AGENT_MAX_COMPONENTS; i++) {
+        sim_ta_t *ta = &s->tas[i];
+        if (ta->in_use && ta->id_len == id.len &&
+            memcmp(ta->id, id.ptr, id.len) == 0)
+            return ta;
+        if (!ta->in_use && free_slot == NULL)
+            free_slot = ta;
+    }
+    if (!create || free_slot == NULL || id.len > SIM_ID_MAX)
+        return NULL;
+    uint8_t h[32];
+    char hex[65];
+    if (teep_sha256(id.ptr, id.len, h) != 0)
+        return NULL;
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    sim_ta_t *ta = free_slot;
+    memset(ta, 0, sizeof(*ta));
+    int n = snprintf(ta->dir, sizeof(ta->dir), "%s/tas", s->state_dir);
+    if (n < 0 || (size_t)n >= sizeof(ta->dir) ||
+        (mkdir(ta->dir, 0700) != 0 && errno != EEXIST))
+        return NULL;
+    n = snprintf(ta->dir, sizeof(ta->dir), "%s/tas/%s", s->state_dir, hex);
+    if (n < 0 || (size_t)n >= sizeof(ta->dir) ||
+        (mkdir(ta->dir, 0700) != 0 && errno != EEXIST))
+        return NULL;
+    memcpy(ta->id, id.ptr, id.len);
+    ta->id_len = id.len;
+    ta->fd = -1;
+    ta->in_use = true;
+    return ta;
+}
+
+static int write_exe(const char *path, const uint8_t *bytes, size_t len)
+{
+    char tmp[SIM_PATH_MAX + 8];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+    if (fd < 0)
+        return -errno;
+    int rc = 0;
+    size_t done = 0;
+    while (rc == 0 && done < len) {
+        ssize_t n = write(fd, bytes + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = n < 0 ? -errno : -EIO;
+        else
+            done += (size_t)n;
+    }
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    /* rename: a running TA keeps the file it was started from. */
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
+
+static bool isolated(const teep_tee_session_t *s)
+{
+    return s->instance == TEEP_TEE_INSTANCE_CONTAINER ||
+           s->instance == TEEP_TEE_INSTANCE_VM;
+}
+
+int sim__ta_store(teep_tee_session_t *s, sim_ta_t *ta, const uint8_t *bytes,
+                  size_t len)
+{
+    char path[SIM_PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/ta", ta->dir);
+    int rc = write_exe(path, bytes, len);
+    if (rc != 0 || !isolated(s))
+        return rc;
+    /* The container's whole file system: a directory with the TA. */
+    snprintf(path, sizeof(path), "%s/root", ta->dir);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return -errno;
+    snprintf(path, sizeof(path), "%s/root/ta", ta->dir);
+    return write_exe(path, bytes, len);
+}
+
+/* Everything the child needs, prepared before clone(). */
+typedef struct spawn {
+    const char *exe;
+    const char *root; /* NULL: no new root */
+    char *const *argv;
+    char *const *envp;
+    int fd;
+    bool vm;
+} spawn_t;
+
+static int child_main(void *arg)
+{
+    const spawn_t *sp = arg;
+    if (sp->fd == SIM_CHANNEL_FD)
+        fcntl(sp->fd, F_SETFD, 0);
+    else if (dup2(sp->fd, SIM_CHANNEL_FD) < 0)
+        _exit(120);
+    /* Only stdio and the channel go into the TEE. */
+    syscall(SYS_close_range, SIM_CHANNEL_FD + 1, ~0U, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (sp->root != NULL) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+            mount(sp->root, sp->root, NULL, MS_BIND | MS_REC, NULL) != 0 ||
+            chdir(sp->root) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
+            umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
+            _exit(121);
+        if (sethostname(TA_HOSTNAME, sizeof(TA_HOSTNAME) - 1) != 0)
+            _exit(122);
+    }
+    if (sp->vm) {
+        struct rlimit none = {0, 0};
+        setrlimit(RLIMIT_CORE, &none);
+    }
+    execve(sp->exe, sp->argv, sp->envp);
+    _exit(127);
+}
+
+static int clone_flags(teep_tee_instance_t instance)
+{
+    int ns =
+        CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+    switch (instance) {
+    case TEEP_TEE_INSTANCE_CONTAINER: return ns;
+    case TEEP_TEE_INSTANCE_VM: return ns | CLONE_NEWCGROUP;
+    default: return 0;
+    }
+}
+
+int sim__ta_start(teep_tee_session_t *s, sim_ta_t *ta)
+{
+    if (ta->pid > 0)
+        return 0;
+    char exe[SIM_PATH_MAX + 16], root[SIM_PATH_MAX + 16], env_type[64];
+    snprintf(exe, sizeof(exe), "%s/ta", ta->dir);
+    snprintf(root, sizeof(root), "%s/root", ta->dir);
+    snprintf(env_type, sizeof(env_type), "TEEP_TA_INSTANCE=%s",
+             teep_tee_instance_name(s->instance));
+    char *argv[] = {"ta", NULL};
+    char *envp[] = {env_type, "TEEP_TA_CHANNEL_FD=3", NULL};
+    if (access(exe, X_OK) != 0)
+        return -ENOENT;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return -errno;
+    spawn_t sp = {
+        .exe = isolated(s) ? "/ta" : exe,
+        .root = isolated(s) ? root : NULL,
+        .argv = argv,
+        .envp = envp,
+        .fd = sv[1],
+        .vm = s->instance == TEEP_TEE_INSTANCE_VM,
+    };
+    /* Without CLONE_VM the child gets a copy of this stack: it is ours to
+     * free as soon as clone() returned. */
+    uint8_t *stack = malloc(CHILD_STACK);
+    if (stack == NULL) {
+        close(sv[0]);
+        close(sv[1]);
+        return -ENOMEM;
+    }
+    pid_t pid = clone(child_main, stack + CHILD_STACK,
+                      clone_flags(s->instance) | SIGCHLD, &sp);
+    int rc = pid < 0 ? -errno : 0;
+    free(stack);
+    close(sv[1]);
+    if (rc != 0) {
+        close(sv[0]);
+        return rc;
+    }
+    ta->pid = pid;
+    ta->fd = sv[0];
+    ta->has_pd = false;
+    s->host->log(s->host, TEEP_LOG_INFO, "TA started as a %s, pid %d",
+                 teep_tee_instance_name(s->instance), (int)pid);
+    return 0;
+}
+
+void sim__ta_stop(sim_ta_t *ta)
+{
+    if (ta->pid > 0) {
+        kill(ta->pid, SIGKILL);
+        while (waitpid(ta->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        ta->pid = 0;
+    }
+    if (ta->fd >= 0)
+        close(ta->fd);
+    ta->fd = -1;
+    ta->has_pd = false;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    return remove(path);
+}
+
+void sim__ta_remove(sim_ta_t *ta)
+{
+    sim__ta_stop(ta);
+    nftw(ta->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    memset(ta, 0, sizeof(*ta));
+    ta->fd = -1;
+}
+
+void sim__ta_reap(teep_tee_session_t *s)
+{
+    for (size_t i = 0; i < TEEP_AGENT_MAX_COMPONENTS; i++) {
+        sim_ta_t *ta = &s->tas[i];
+        int status;
+        if (!ta->in_use || ta->pid <= 0 ||
+            waitpid(ta->pid, &status, WNOHANG) != ta->pid)
+            continue;
+        s->host->log(s->host, TEEP_LOG_WARN, "TA pid %d exited (status %d)",
+                     (int)ta->pid, status);
+        ta->pid = 0;
+        close(ta->fd);
+        ta->fd = -1;
+        ta->has_pd = false;
+    }
+}
+
+int sim__ta_deliver(sim_ta_t *ta, const uint8_t *pd, size_t len)
+{
+    if (ta->pid <= 0 || ta->fd < 0)
+        return -ENOENT;
+    int rc = sim_channel_send(ta->fd, SIM_MSG_PD, pd, len);
+    if (rc == 0)
+        ta->has_pd = true;
+    return rc;
+}
+
+int sim__ta_invoke(sim_ta_t *ta, const uint8_t *req, size_t len,
+                   uint8_t **reply, size_t *reply_len)
+{
+    *reply = NULL;
+    *reply_len = 0;
+    if (ta->pid <= 0 || ta->fd < 0)
+        return -ENOENT;
+    uint8_t *buf = malloc(SIM_CHANNEL_MAX);
+    if (buf == NULL)
+        return -ENOMEM;
+    uint8_t type;
+    /* A late answer to an invocation that timed out is not this one's. */
+    while (recv(ta->fd, buf, 1, MSG_DONTWAIT | MSG_TRUNC) > 0)
+        ;
+    int rc = sim_channel_send(ta->fd, SIM_MSG_INVOKE, req, len);
+    struct pollfd p = {.fd = ta->fd, .events = POLLIN};
+    while (rc == 0) {
+        int n = poll(&p, 1, SIM_INVOKE_TIMEOUT_MS);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n == 0 ? -ETIMEDOUT : -errno;
+            break;
+        }
+        ssize_t got = sim_channel_recv(ta->fd, &type, buf, SIM_CHANNEL_MAX);
+        if (got < 0)
+            rc = got == -EMSGSIZE ? -EMSGSIZE : -EIO;
+        else if (type == SIM_MSG_REPLY)
+            *reply_len = (size_t)got;
+        else
+            continue;
+        break;
+    }
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    *reply = buf;
+    return 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * Fuzz the HTTP parser layer (net/http_parse.c) the way a connection
+ * drives it: arbitrary bytes, as requests and as responses, fed in pieces
+ * whose sizes the input chooses, into one contiguous buffer (the
+ * connection keeps an incomplete head in place), with parsing going on
+ * after each complete message.  Checks that every span lies inside the
+ * bytes fed and every body byte inside the input.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "http_parse.h"
+
+typedef struct fuzz_ctx {
+    teep_http__parser_t *parser;
+    const uint8_t *data;
+    size_t size;
+    size_t body;
+} fuzz_ctx_t;
+
+static void check_span(const fuzz_ctx_t *f, teep_http__span_t s)
+{
+    const uint8_t *p = f->parser->base + s.off;
+    if (p < f->data || p + s.len > f->data + f->size)
+        abort();
+}
+
+static int on_head(void *ctx)
+{
+    fuzz_ctx_t *f = ctx;
+    const teep_http__head_t *h = &f->parser->head;
+    check_span(f, h->target);
+    for (size_t i = 0; i < h->field_count; i++) {
+        check_span(f, h->fields[i].name);
+        check_span(f, h->fields[i].value);
+    }
+    /* Like a client that sent HEAD, now and then. */
+    return f->size % 7 == 0 ? TEEP_HTTP__SKIP_BODY : 0;
+}
+
+static int on_body(void *ctx, const uint8_t *at, size_t len)
+{
+    fuzz_ctx_t *f = ctx;
+    if (at < f->data || at + len > f->data + f->size)
+        abort();
+    f->body += len;
+    return 0;
+}
+
+static const teep_http__parse_cbs_t cbs = {on_head, on_body};
+
+static void run(int type, const uint8_t *data, size_t size, uint8_t seed)
+{
+    teep_http__parser_t p;
+    fuzz_ctx_t f = {&p, data, size, 0};
+    teep_http__parser_init(&p, type, 4096, 32, &cbs, &f);
+    size_t pos = 0;
+    size_t end = 0;
+    unsigned step = seed;
+    while (pos < size) {
+        /* The next read ends somewhere after what was fed so far. */
+        step = step * 1103515245u + 12345u;
+        size_t piece = 1 + (step >> 16) % 97;
+        if (end < pos)
+            end = pos;
+        end = end + piece < size ? end + piece : size;
+        size_t used;
+        int rc = teep_http__parse(&p, data + pos, end - pos, &used);
+        if (used > end - pos)
+            abort();
+        pos += used;
+        if (rc < 0)
+            return;
+        if (rc == 0 && used == 0)
+            return;
+    }
+    teep_http__parse_eof(&p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    uint8_t seed = size > 0 ? data[0] : 0;
+    run(TEEP_HTTP__REQUEST, data, size, seed);
+    run(TEEP_HTTP__RESPONSE, data, size, seed);
+    return 0;
+}
