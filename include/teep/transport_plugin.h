@@ -62,26 +62,26 @@ typedef enum teep_exchange_outcome {
  * transport uses (HTTP status / CoAP code) is given after each. */
 typedef enum teep_exchange_error {
     TEEP_XERR_NONE = 0,
-    TEEP_XERR_BAD_MESSAGE,      /* not a well-formed TEEP message: 400/4.00 */
-    TEEP_XERR_MEDIA_TYPE,       /* wrong content type: 415/4.15 (found by
-                                   the transport itself) */
-    TEEP_XERR_TOO_LARGE,        /* over the body limit: 413/4.13 */
-    TEEP_XERR_UNKNOWN_ROUTE,    /* no TAM route of that name: 404/4.04 */
-    TEEP_XERR_OVERLOADED,       /* pending bound reached: 503/5.03 +
-                                   retry_after_s */
-    TEEP_XERR_DRAINING,         /* broker shutting down: 503/5.03 +
-                                   retry_after_s */
-    TEEP_XERR_UPSTREAM_DOWN,    /* no TAM endpoint reachable, or the TAM
-                                   closed the connection: 502/5.02 */
-    TEEP_XERR_UPSTREAM_TIMEOUT, /* the TAM did not answer in time:
-                                   504/5.04 */
-    TEEP_XERR_UPSTREAM_STATUS,  /* the TAM answered an error status:
-                                   upstream_status carries it, pass it on */
+    TEEP_XERR_BAD_MESSAGE,       /* not a well-formed TEEP message: 400/4.00 */
+    TEEP_XERR_MEDIA_TYPE,        /* wrong content type: 415/4.15 (found by
+                                    the transport itself) */
+    TEEP_XERR_TOO_LARGE,         /* over the body limit: 413/4.13 */
+    TEEP_XERR_UNKNOWN_ROUTE,     /* no TAM route of that name: 404/4.04 */
+    TEEP_XERR_OVERLOADED,        /* pending bound reached: 503/5.03 +
+                                    retry_after_s */
+    TEEP_XERR_DRAINING,          /* broker shutting down: 503/5.03 +
+                                    retry_after_s */
+    TEEP_XERR_UPSTREAM_DOWN,     /* no TAM endpoint reachable, or the TAM
+                                    closed the connection: 502/5.02 */
+    TEEP_XERR_UPSTREAM_TIMEOUT,  /* the TAM did not answer in time:
+                                    504/5.04 */
+    TEEP_XERR_UPSTREAM_STATUS,   /* the TAM answered an error status:
+                                    upstream_status carries it, pass it on */
     TEEP_XERR_UPSTREAM_PROTOCOL, /* the TAM's answer is not TEEP over HTTP
                                     (malformed, wrong media type, too
                                     large, TLS failure): 502/5.02 */
-    TEEP_XERR_INTERNAL,         /* 500/5.00 */
-    TEEP_XERR_COUNT             /* number of kinds, for tables */
+    TEEP_XERR_INTERNAL,          /* 500/5.00 */
+    TEEP_XERR_COUNT              /* number of kinds, for tables */
 } teep_exchange_error_t;
 
 /* The completion of an exchange.  Borrowed for the callback: take a
@@ -107,17 +107,17 @@ typedef void (*teep_exchange_cb)(void *cb_data,
 /* One submission: everything borrowed for the call except body, to which
  * the host takes its own reference. */
 typedef struct teep_exchange_request {
-    size_t size;         /* sizeof(teep_exchange_request_t) */
-    const char *route;   /* the TAM route's name, route_len bytes, not
-                            NUL-terminated; empty: the default route */
+    size_t size;       /* sizeof(teep_exchange_request_t) */
+    const char *route; /* the TAM route's name, route_len bytes, not
+                          NUL-terminated; empty: the default route */
     size_t route_len;
-    const char *device;  /* names the agent for logs and push; may be
-                            empty */
+    const char *device; /* names the agent for logs and push; may be
+                           empty */
     size_t device_len;
-    const char *peer;    /* the agent's address for logs ("127.0.0.1:
-                            5123"), NUL-terminated, or NULL */
-    teep_buf_t *body;    /* the COSE-wrapped message, or NULL for an
-                            empty body (a new session) */
+    const char *peer; /* the agent's address for logs ("127.0.0.1:
+                         5123"), NUL-terminated, or NULL */
+    teep_buf_t *body; /* the COSE-wrapped message, or NULL for an
+                         empty body (a new session) */
     teep_exchange_cb cb;
     void *cb_data;
 } teep_exchange_request_t;
