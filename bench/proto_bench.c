@@ -22,9 +22,11 @@
 #include <unistd.h>
 
 #include "teep/cose.h"
+#include "teep/eat.h"
 #include "teep/message.h"
 #include "teep/pd.h"
 #include "teep/peek.h"
+#include "teep/suit.h"
 
 #ifndef TEEP_VECTORS_DIR
 #define TEEP_VECTORS_DIR "tests/vectors"
@@ -389,6 +391,187 @@ static void bench_pd(char **out, size_t *len, size_t *cap)
     free(back);
 }
 
+/* ---- SUIT: verify + process an envelope with an integrated payload ---- */
+
+/* The device side of the processor: components live in memory; write
+ * keeps a slice of the payload (no copy, the envelope outlives the run). */
+typedef struct suit_case {
+    uint8_t *envelope;
+    size_t len;
+    teep_key_t key;
+    teep_slice_t content;
+} suit_case_t;
+
+static int suit_write(void *ctx, const teep_suit_component_t *c,
+                      teep_slice_t bytes)
+{
+    (void)c;
+    ((suit_case_t *)ctx)->content = bytes;
+    return 0;
+}
+
+static int suit_read(void *ctx, const teep_suit_component_t *c,
+                     teep_slice_t *bytes)
+{
+    (void)c;
+    *bytes = ((suit_case_t *)ctx)->content;
+    return bytes->ptr != NULL ? 0 : -ENOENT;
+}
+
+static int suit_commit(void *ctx, teep_slice_t id, uint64_t seq,
+                       teep_slice_t envelope)
+{
+    (void)ctx, (void)id, (void)seq, (void)envelope;
+    return 0;
+}
+
+static int op_suit_process(void *arg)
+{
+    suit_case_t *c = arg;
+    static const teep_suit_ops_t ops = {
+        .write = suit_write, .read = suit_read, .commit = suit_commit};
+    teep_suit_config_t cfg = {.trust_anchors = &c->key,
+                              .n_trust_anchors = 1,
+                              .procedure = TEEP_SUIT_PROC_UPDATE};
+    static teep_suit_report_t report;
+    c->content = (teep_slice_t){NULL, 0};
+    return teep_suit_process(c->envelope, c->len, &cfg, &ops, c, &report);
+}
+
+/* Envelopes of 1 KiB and 1 MiB integrated payloads, signed with ESP256:
+ * each run checks the manifest digest and signature, runs the sequences and
+ * the image-match (SHA-256 over the payload). */
+static void bench_suit(char **out, size_t *len, size_t *cap)
+{
+    static const size_t sizes[] = {1024, 1 << 20};
+    append(out, len, cap,
+           "\n| SUIT envelope (integrated payload, ESP256) | backend | "
+           "verify + process per second | payload MB/s |\n"
+           "|---|---|---:|---:|\n");
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        suit_case_t *c = calloc(1, sizeof(*c));
+        uint8_t *payload = malloc(sizes[i]);
+        memset(payload, 0xa5, sizes[i]);
+        uint8_t id[128], digest[32];
+        size_t id_len = 0;
+        int rc = teep_key_generate(&c->key, TEEP_KEY_P256);
+        if (rc == 0)
+            rc = teep_suit_component_id_from_text(
+                "TEEP-Device/SecureFS/8d82573a926d4754935332dc29997f74/ta", id,
+                sizeof(id), &id_len);
+        if (rc == 0)
+            rc = teep_sha256(payload, sizes[i], digest);
+        teep_suit_build_t b = {
+            .component_id = {id, id_len},
+            .sequence_number = 1,
+            .payload = {payload, sizes[i]},
+            .integrated_name = {(const uint8_t *)"#tc", 3},
+        };
+        teep_signer_t signer = {.key = &c->key};
+        if (rc == 0)
+            rc = teep_suit_build(&b, &signer, NULL, 0, &c->len);
+        c->envelope = malloc(c->len);
+        if (rc == 0)
+            rc = teep_suit_build(&b, &signer, c->envelope, c->len, &c->len);
+        if (rc == 0)
+            rc = op_suit_process(c);
+        if (rc != 0) {
+            printf("suit %zu B: failed (%s)\n", sizes[i], teep_strerror(rc));
+            append(out, len, cap, "| %zu B | %s | n/a (%s) | n/a |\n", sizes[i],
+                   teep_crypto_backend(), teep_strerror(rc));
+        } else {
+            double per_s = 1e9 / measure(op_suit_process, c);
+            printf("suit %8zu B payload %-8s %9.0f verify+process/s\n",
+                   sizes[i], teep_crypto_backend(), per_s);
+            append(out, len, cap, "| %zu B | %s | %.0f | %.1f |\n", sizes[i],
+                   teep_crypto_backend(), per_s,
+                   per_s * (double)sizes[i] / 1e6);
+        }
+        teep_key_clear(&c->key);
+        free(c->envelope);
+        free(payload);
+        free(c);
+    }
+}
+
+/* ---- EAT: the TAM's appraisal of Evidence (background check) ---------- */
+
+typedef struct eat_case {
+    teep_key_t key;
+    teep_eat_trusted_key_t trusted;
+    teep_eat_policy_t policy;
+    uint8_t token[2048];
+    size_t len;
+    teep_eat_result_t result;
+} eat_case_t;
+
+static int op_eat_verify(void *arg)
+{
+    eat_case_t *c = arg;
+    int rc = teep_eat_verify_evidence(c->token, c->len, &c->policy, &c->result);
+    return rc != 0 ? rc : c->result.status != TEEP_EAT_STATUS_AFFIRMING;
+}
+
+static void bench_eat(char **out, size_t *len, size_t *cap)
+{
+    eat_case_t *c = calloc(1, sizeof(*c));
+    static const uint8_t nonce[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    static const uint8_t ueid[17] = {0x01, 0xaa, 0xbb};
+    static const uint8_t oemid[3] = {0x00, 0x11, 0x22};
+    static const uint8_t hwmodel[4] = {'s', 'i', 'm', '1'};
+    static const uint8_t digest[32] = {0x8c, 0xf7};
+    static const uint8_t kid[32] = {0xe9, 0x67};
+    teep_eat_claims_t claims = {
+        .present = TEEP_EAT_REQUIRED | TEEP_EAT_HAS_NONCE | TEEP_EAT_HAS_IAT,
+        .iat = (int64_t)time(NULL),
+        .cnf_kid = {kid, sizeof(kid)},
+        .nonce = {nonce, sizeof(nonce)},
+        .ueid = {ueid, sizeof(ueid)},
+        .oemid = {.id = {oemid, sizeof(oemid)}},
+        .hwmodel = {hwmodel, sizeof(hwmodel)},
+        .hwversion = {.version = {(const uint8_t *)"1.0", 3}},
+        .n_manifests = 1,
+        .manifests = {{.content_type = TEEP_EAT_MANIFEST_CONTENT_TYPE,
+                       .uri = {(const uint8_t *)"#tc", 3},
+                       .digest_alg = -16,
+                       .digest = {digest, sizeof(digest)}}},
+    };
+    int rc = teep_key_generate(&c->key, TEEP_KEY_P256);
+    teep_signer_t signer = {.key = &c->key};
+    if (rc == 0)
+        rc = teep_eat_sign(&signer, &claims, c->token, sizeof(c->token),
+                           &c->len);
+    c->trusted = (teep_eat_trusted_key_t){.key = &c->key, .label = "bench"};
+    c->policy = (teep_eat_policy_t){
+        .keys = &c->trusted,
+        .n_keys = 1,
+        .nonce = {nonce, sizeof(nonce)},
+        .cnf_kid = {kid, sizeof(kid)},
+        .now = claims.iat,
+        .max_age = 60,
+    };
+    if (rc == 0)
+        rc = op_eat_verify(c);
+    append(out, len, cap,
+           "\n| EAT Evidence (ESP256) | backend | appraisals per second |\n"
+           "|---|---|---:|\n");
+    if (rc != 0) {
+        printf("eat: failed (%s)\n",
+               rc > 0 ? "not affirming" : teep_strerror(rc));
+        append(out, len, cap, "| verify + appraise | %s | n/a |\n",
+               teep_crypto_backend());
+    } else {
+        double per_s = 1e9 / measure(op_eat_verify, c);
+        printf("eat evidence %-8s %9.0f appraisals/s\n", teep_crypto_backend(),
+               per_s);
+        append(out, len, cap,
+               "| verify + appraise (%zu B token) | %s | %.0f |\n", c->len,
+               teep_crypto_backend(), per_s);
+    }
+    teep_key_clear(&c->key);
+    free(c);
+}
+
 static void usage(FILE *to)
 {
     fprintf(to, "usage: teep-bench-proto [--seconds S] [--vectors DIR] "
@@ -442,6 +625,8 @@ int main(int argc, char **argv)
     bench_messages(&section, &len, &cap);
     bench_signatures(&section, &len, &cap);
     bench_pd(&section, &len, &cap);
+    bench_suit(&section, &len, &cap);
+    bench_eat(&section, &len, &cap);
     int rc = results != NULL ? write_results(results, section) : 0;
     free(section);
     return rc == 0 ? 0 : 1;
