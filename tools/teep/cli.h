@@ -9,6 +9,7 @@
 #define TEEP_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Exit codes, the same for every command (verify uses CLI_EXIT_FAIL). */
 enum {
@@ -60,6 +61,15 @@ int cli_one_operand(const cli_cmd_t *cmd, int argc, char **argv,
  * TEEP_PEEK_AUTO).  Returns 0 or the exit code of a usage error. */
 int cli_parse_profile(const cli_cmd_t *cmd, const char *arg, bool allow_auto,
                       int *profile);
+
+/*
+ * Run the sub-command of a command with sub-commands ("teep suit verify"):
+ * argv[1] names one of subs (whose names are "<parent> <word>"), which
+ * runs with argv shifted by one; "--help" prints the parent's usage.
+ * Returns the sub-command's exit code, or that of a usage error.
+ */
+int cli_run_subcommand(const cli_cmd_t *parent, const cli_cmd_t *const *subs,
+                       size_t n_subs, int argc, char **argv);
 
 /* The name to print for an input path ("stdin" for "-"). */
 const char *cli_input_label(const char *path);

@@ -157,20 +157,9 @@ static const cli_cmd_t *const subcommands[] = {&eat_decode, &eat_verify,
 
 static int run(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error(&cli_cmd_eat,
-                               "missing sub-command: decode, verify or "
-                               "create");
-    const char *word = argv[1];
-    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
-        fputs(cli_cmd_eat.usage, stdout);
-        return CLI_EXIT_OK;
-    }
-    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-        /* "eat decode" -> "decode" */
-        if (strcmp(word, subcommands[i]->name + 4) == 0)
-            return subcommands[i]->run(argc - 1, argv + 1);
-    return cli_usage_error(&cli_cmd_eat, "unknown sub-command '%s'", word);
+    return cli_run_subcommand(&cli_cmd_eat, subcommands,
+                              sizeof(subcommands) / sizeof(subcommands[0]),
+                              argc, argv);
 }
 
 /* ---- JSON --------------------------------------------------------------- */

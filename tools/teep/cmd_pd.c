@@ -115,19 +115,9 @@ static const cli_cmd_t *const subcommands[] = {&pd_encrypt, &pd_decrypt};
 
 static int run(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error(&cli_cmd_pd,
-                               "missing sub-command: encrypt or decrypt");
-    const char *word = argv[1];
-    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
-        fputs(cli_cmd_pd.usage, stdout);
-        return CLI_EXIT_OK;
-    }
-    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-        /* "pd encrypt" -> "encrypt" */
-        if (strcmp(word, subcommands[i]->name + 3) == 0)
-            return subcommands[i]->run(argc - 1, argv + 1);
-    return cli_usage_error(&cli_cmd_pd, "unknown sub-command '%s'", word);
+    return cli_run_subcommand(&cli_cmd_pd, subcommands,
+                              sizeof(subcommands) / sizeof(subcommands[0]),
+                              argc, argv);
 }
 
 /* Load KEY or say why not. */

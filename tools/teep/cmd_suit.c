@@ -143,20 +143,9 @@ static const cli_cmd_t *const subcommands[] = {&suit_create, &suit_decode,
 
 static int run(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error(&cli_cmd_suit,
-                               "missing sub-command: create, decode or "
-                               "verify");
-    const char *word = argv[1];
-    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
-        fputs(cli_cmd_suit.usage, stdout);
-        return CLI_EXIT_OK;
-    }
-    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-        /* "suit decode" -> "decode" */
-        if (strcmp(word, subcommands[i]->name + 5) == 0)
-            return subcommands[i]->run(argc - 1, argv + 1);
-    return cli_usage_error(&cli_cmd_suit, "unknown sub-command '%s'", word);
+    return cli_run_subcommand(&cli_cmd_suit, subcommands,
+                              sizeof(subcommands) / sizeof(subcommands[0]),
+                              argc, argv);
 }
 
 /* A library failure: "teep suit X: PATH: what: why at byte N". */

@@ -137,6 +137,27 @@ int cli_one_operand(const cli_cmd_t *cmd, int argc, char **argv,
     return 0;
 }
 
+int cli_run_subcommand(const cli_cmd_t *parent, const cli_cmd_t *const *subs,
+                       size_t n_subs, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error(parent,
+                               "missing sub-command: see 'teep %s "
+                               "--help'",
+                               parent->name);
+    const char *word = argv[1];
+    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
+        fputs(parent->usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    size_t skip = strlen(parent->name) + 1; /* "suit verify" -> "verify" */
+    for (size_t i = 0; i < n_subs; i++)
+        if (strlen(subs[i]->name) > skip &&
+            strcmp(word, subs[i]->name + skip) == 0)
+            return subs[i]->run(argc - 1, argv + 1);
+    return cli_usage_error(parent, "unknown sub-command '%s'", word);
+}
+
 int cli_parse_profile(const cli_cmd_t *cmd, const char *arg, bool allow_auto,
                       int *profile)
 {
