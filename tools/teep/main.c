@@ -141,10 +141,7 @@ int cli_run_subcommand(const cli_cmd_t *parent, const cli_cmd_t *const *subs,
                        size_t n_subs, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error(parent,
-                               "missing sub-command: see 'teep %s "
-                               "--help'",
-                               parent->name);
+        return cli_usage_error(parent, "missing sub-command");
     const char *word = argv[1];
     if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
         fputs(parent->usage, stdout);
