@@ -1,0 +1,239 @@
+/* test_tam_admin: the admin API (authorisation, routing, validation, the
+ * views the network user and data owner read) and the store under it
+ * (schema version, single-use tokens, the purge). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "tam_fixture.h"
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof(*f));
+    fx_setup(f, ":memory:", TEEP_PROFILE_RFC);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_teardown(*state);
+    free(*state);
+    return 0;
+}
+
+static int raw(fx_t *f, const char *method, const char *path, const char *auth)
+{
+    teep_tam_admin_request_t r = {
+        .method = method, .path = path, .authorization = auth};
+    teep_tam_reply_t reply;
+    assert_int_equal(teep_tam_admin(&f->tam, &r, &reply), 0);
+    int status = reply.status;
+    teep_tam_reply_clear(&reply);
+    return status;
+}
+
+static void routing_and_auth(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(raw(f, "GET", "/devices", NULL), 401);
+    assert_int_equal(raw(f, "GET", "/devices", "Bearer wrong"), 401);
+    assert_int_equal(raw(f, "GET", "/devices", FX_TOKEN), 401);
+    assert_int_equal(raw(f, "GET", "/devices", "Bearer " FX_TOKEN), 200);
+    assert_int_equal(raw(f, "GET", "/devices/", "Bearer " FX_TOKEN), 404);
+    assert_int_equal(raw(f, "GET", "/nothing", "Bearer " FX_TOKEN), 404);
+    assert_int_equal(raw(f, "DELETE", "/devices", "Bearer " FX_TOKEN), 405);
+    assert_int_equal(raw(f, "GET", "/devices/77", "Bearer " FX_TOKEN), 404);
+    assert_int_equal(raw(f, "GET", "/tam", "Bearer " FX_TOKEN), 200);
+}
+
+static void device_validation(void **state)
+{
+    fx_t *f = *state;
+    static const char *const bodies[] = {
+        "not json",
+        "[]",
+        "{\"name\": \"x\"}",
+        "{\"name\": \"bad name\", \"teep_key\": \"\"}",
+        "{\"name\": \"ta\", \"teep_key\": \"00\"}",
+        "{\"name\": \"d2\", \"teep_key\": \"not a key\"}",
+        "{\"name\": \"d2\", \"teep_key\": \"a10101\", \"profile\": \"x\"}",
+    };
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+        assert_int_equal(fx_admin(f, "POST", "/devices", NULL, bodies[i],
+                                  strlen(bodies[i]), NULL),
+                         400);
+    /* The same key or name twice. */
+    tam_peer_t again;
+    int64_t id = 0;
+    assert_int_equal(tam_peer_init(&again, TEEP_KEY_P256, -1), 0);
+    json_t *j = json_pack("{s:s, s:s}", "name", "device-1", "teep_key",
+                          fx_pem(&again.teep_key));
+    char *text = json_dumps(j, 0);
+    assert_int_equal(
+        fx_admin(f, "POST", "/devices", NULL, text, strlen(text), NULL), 409);
+    free(text);
+    json_decref(j);
+    tam_peer_clear(&again);
+    (void)id;
+}
+
+static void packages(void **state)
+{
+    fx_t *f = *state;
+    json_t *out;
+    assert_int_equal(
+        fx_admin(f, "POST", "/packages", "kind=pd&name=x", "a", 1, NULL), 400);
+    assert_int_equal(
+        fx_admin(f, "POST", "/packages", "kind=ta&name=a%20b", "a", 1, NULL),
+        400);
+    assert_int_equal(
+        fx_admin(f, "POST", "/packages", "kind=ta&name=t", "", 0, NULL), 400);
+    assert_int_equal(fx_admin(f, "POST", "/packages",
+                              "kind=ta&name=t&version=5&vendor-id=00", "a", 1,
+                              NULL),
+                     400);
+    assert_int_equal(fx_admin(f, "POST", "/packages",
+                              "kind=ta&name=t&version=5", "a", 1, &out),
+                     201);
+    assert_int_equal(json_integer_value(json_object_get(out, "version")), 5);
+    json_decref(out);
+    assert_int_equal(fx_admin(f, "POST", "/packages",
+                              "kind=ta&name=t&version=5", "b", 1, NULL),
+                     409);
+    assert_int_equal(
+        fx_admin(f, "POST", "/packages", "kind=ta&name=t", "c", 1, &out), 201);
+    assert_int_equal(json_integer_value(json_object_get(out, "version")), 6);
+    json_decref(out);
+    assert_int_equal(fx_admin(f, "GET", "/packages", NULL, NULL, 0, &out), 200);
+    assert_int_equal(json_array_size(out), 2);
+    json_decref(out);
+}
+
+/* What the data owner reads: the PD key the attested Evidence carried,
+ * and the attestation result itself. */
+static void attested_key_and_result(void **state)
+{
+    fx_t *f = *state;
+    json_t *out;
+    assert_int_equal(
+        fx_admin(f, "GET", "/devices/1/attested-key", NULL, NULL, 0, NULL),
+        404);
+    assert_int_equal(fx_session(f), 204);
+    assert_int_equal(
+        fx_admin(f, "GET", "/devices/1/attested-key", NULL, NULL, 0, &out),
+        200);
+    char kid[65];
+    for (size_t i = 0; i < 32; i++)
+        snprintf(kid + 2 * i, 3, "%02x", f->peer.pd_key.kid[i]);
+    assert_string_equal(json_string_value(json_object_get(out, "pd_kid")), kid);
+    int64_t att = json_integer_value(json_object_get(out, "attestation"));
+    json_decref(out);
+    char path[64];
+    snprintf(path, sizeof(path), "/attestations/%lld", (long long)att);
+    assert_int_equal(fx_admin(f, "GET", path, NULL, NULL, 0, &out), 200);
+    assert_string_equal(json_string_value(json_object_get(out, "status")),
+                        "affirming");
+    json_t *claims = json_object_get(out, "claims");
+    assert_string_equal(json_string_value(json_object_get(claims, "swname")),
+                        "tam-test-peer");
+    assert_int_equal(json_array_size(json_object_get(out, "findings")), 0);
+    json_decref(out);
+    /* A rejected appraisal keeps its findings. */
+    f->peer.bad_evidence = true;
+    assert_int_equal(fx_session(f), 204);
+    assert_int_equal(fx_admin(f, "GET", "/attestations/2", NULL, NULL, 0, &out),
+                     200);
+    assert_string_equal(json_string_value(json_object_get(out, "status")),
+                        "contraindicated");
+    assert_true(json_array_size(json_object_get(out, "findings")) > 0);
+    json_decref(out);
+}
+
+static void deployment_view_and_audit(void **state)
+{
+    fx_t *f = *state;
+    int64_t dep;
+    json_t *out;
+    int64_t ta = fx_package(f, "ta", "ta1", "TA");
+    int64_t ua = fx_package(f, "ua", "ua1", "UA");
+    assert_int_equal(fx_deploy(f, 2, "container", ta, ua, f->device, &dep),
+                     201);
+    assert_int_equal(fx_session(f), 204);
+    json_t *d = fx_deployment(f, dep);
+    json_t *plan = json_object_get(d, "plan");
+    assert_string_equal(json_string_value(json_array_get(plan, 0)),
+                        "UA -> REE");
+    assert_string_equal(json_string_value(json_array_get(plan, 1)),
+                        "TA -> Trusted Container");
+    assert_string_equal(json_string_value(json_array_get(plan, 2)), "att");
+    assert_string_equal(json_string_value(json_array_get(plan, 3)), "PD -> TA");
+    json_t *t = json_array_get(json_object_get(d, "targets"), 0);
+    json_t *att = json_object_get(t, "attestation");
+    assert_string_equal(json_string_value(json_object_get(att, "status")),
+                        "affirming");
+    json_decref(d);
+    assert_int_equal(
+        fx_admin(f, "GET", "/audit", "deployment=1&limit=3", NULL, 0, &out),
+        200);
+    assert_int_equal(json_array_size(out), 3);
+    json_decref(out);
+    assert_int_equal(fx_admin(f, "GET", "/audit", "limit=-1", NULL, 0, NULL),
+                     400);
+    assert_int_equal(fx_admin(f, "GET", "/deployments", NULL, NULL, 0, &out),
+                     200);
+    assert_int_equal(json_array_size(out), 1);
+    json_decref(out);
+}
+
+/* The store: schema version, one answer per token, the purge. */
+static void store_tokens_and_schema(void **state)
+{
+    fx_t *f = *state;
+    tam_store_t *s = tam_pool_get(&f->tam);
+    sqlite3_stmt *st = tam_store_stmt(s, "SELECT version FROM schema_version");
+    assert_int_equal(tam_store_row(s, st), 1);
+    assert_int_equal(sqlite3_column_int(st, 0), TAM_SCHEMA_VERSION);
+    sqlite3_reset(st);
+
+    tam_token_t t = {.msg_type = TEEP_UPDATE, .step = -1}, got;
+    assert_int_equal(tam_conversation_new(s, f->now, &t.conversation), 0);
+    assert_int_equal(tam_token_issue(s, &t, false, f->now, 10), 0);
+    teep_slice_t tok = {t.token, sizeof(t.token)};
+    assert_int_equal(tam_token_find(s, tok, f->now, &got), 0);
+    assert_int_equal(tam_token_consume(s, tok, f->device, f->now, &got), 0);
+    assert_int_equal(got.conversation, t.conversation);
+    assert_int_equal(tam_token_consume(s, tok, f->device, f->now, &got),
+                     -EALREADY);
+    assert_int_equal(tam_token_find(s, tok, f->now, &got), -ENOENT);
+    assert_int_equal(tam_token_issue(s, &t, true, f->now, 10), 0);
+    tok = (teep_slice_t){t.token, sizeof(t.token)};
+    assert_int_equal(tam_token_consume(s, tok, f->device, f->now + 10, &got),
+                     -ETIMEDOUT);
+    assert_int_equal(tam_token_purge(s, f->now + 11), 2);
+    assert_int_equal(tam_token_consume(s, tok, f->device, f->now, &got),
+                     -ENOENT);
+    tam_pool_put(&f->tam, s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(routing_and_auth, setup, teardown),
+        cmocka_unit_test_setup_teardown(device_validation, setup, teardown),
+        cmocka_unit_test_setup_teardown(packages, setup, teardown),
+        cmocka_unit_test_setup_teardown(attested_key_and_result, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(deployment_view_and_audit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(store_tokens_and_schema, setup,
+                                        teardown),
+    };
+    tam_log_set_level(TEEP_LOG_WARN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
