@@ -118,6 +118,33 @@ static int keys_parse(teep_agent_t *agent, const uint8_t *buf, size_t len)
     return rc;
 }
 
+/* Write the public half of key as PEM to <state>/<name>, mode 0644: public
+ * data a network user registers with the TAM (the TEEP key, which signs the
+ * Agent's messages, and the attestation key, which signs its Evidence).  A
+ * real TEE would publish these through its provisioning channel; the sim's
+ * state directory is that channel. */
+static int publish_key(const teep_agent_t *agent, const teep_key_t *key,
+                       const char *name)
+{
+    char pem[512], path[4096];
+    size_t len = 0;
+    int rc = teep_key_to_pem(key, false, pem, sizeof(pem), &len);
+    int n = snprintf(path, sizeof(path), "%s/%s", agent->cfg.state_dir, name);
+    if (rc == 0 && (n < 0 || (size_t)n >= sizeof(path)))
+        rc = -ENAMETOOLONG;
+    if (rc == 0)
+        rc = agent__write_file(path, (const uint8_t *)pem, len, 0644);
+    return rc;
+}
+
+static int keys_publish(const teep_agent_t *agent)
+{
+    int rc = publish_key(agent, &agent->teep_key, AGENT_PUBLIC_TEEP_KEY);
+    if (rc == 0)
+        rc = publish_key(agent, &agent->attest_key, AGENT_PUBLIC_ATTEST_KEY);
+    return rc;
+}
+
 int agent__keys_load(teep_agent_t *agent)
 {
     uint8_t *data;
@@ -126,12 +153,14 @@ int agent__keys_load(teep_agent_t *agent)
                               KEYS_FILE, &data, &len);
     if (rc == -ENOENT) {
         rc = keys_make(agent);
-        return rc == 0 ? keys_save(agent) : rc;
+        if (rc == 0)
+            rc = keys_save(agent);
+        return rc == 0 ? keys_publish(agent) : rc;
     }
     if (rc != 0)
         return rc;
     rc = keys_parse(agent, data, len);
     agent__wipe(data, len);
     free(data);
-    return rc;
+    return rc == 0 ? keys_publish(agent) : rc;
 }

@@ -36,6 +36,13 @@ extern "C" {
 #define TEEP_AGENT_MAX_COMPONENTS 32
 #define TEEP_AGENT_MAX_REQUESTS   16
 #define TEEP_AGENT_MAX_CHAINS     16
+/* Public keys the Agent writes (PEM, mode 0644) into its state directory
+ * on every open, for the network user to register the device with a TAM:
+ * the key that signs its TEEP messages and the one that signs its
+ * Evidence.  (The PD key is published in attested Evidence instead.) */
+#define AGENT_PUBLIC_TEEP_KEY   "teep-key.pub.pem"
+#define AGENT_PUBLIC_ATTEST_KEY "attestation-key.pub.pem"
+
 /* Largest sealed state file and largest TEEP reply. */
 #define TEEP_AGENT_STATE_MAX (64u << 20)
 

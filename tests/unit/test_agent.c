@@ -500,6 +500,25 @@ static void state_survives_restart(void **state)
     teep_key_clear(&pd_key);
 }
 
+/* The public keys a network user registers with the TAM are published in
+ * the state directory, and they are the Agent's. */
+static void public_keys_published(void **state)
+{
+    world_t *w = *state;
+    static const char *const names[] = {AGENT_PUBLIC_TEEP_KEY,
+                                        AGENT_PUBLIC_ATTEST_KEY};
+    const teep_key_t *keys[] = {&w->agent.teep_key, &w->agent.attest_key};
+    for (size_t i = 0; i < 2; i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s", w->dir, names[i]);
+        teep_key_t k;
+        assert_int_equal(teep_key_load_file(&k, path), 0);
+        assert_false(k.has_private);
+        assert_memory_equal(k.kid, keys[i]->kid, 32);
+        teep_key_clear(&k);
+    }
+}
+
 /* A sealed file from elsewhere (or altered) does not open. */
 static void tampered_state_refused(void **state)
 {
@@ -571,6 +590,7 @@ int main(void)
         T(pd_before_attestation_refused),
         T(unneeded_manifest_uninstalled),
         T(state_survives_restart),
+        T(public_keys_published),
         T(tampered_state_refused),
         T(request_and_unrequest),
 #undef T
