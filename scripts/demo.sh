@@ -1,6 +1,9 @@
 #!/bin/sh
-# The main job, until the end-to-end demo exists: install, build, then
-# decode and verify every published TEEP vector with the `teep` tool.
+# The main job: install, build, then run the end-to-end demo
+# (<build>/bin/teep-demo, broker/demo/teep-demo.sh): teep-tam and
+# teep-broker with the simulated TEE deploy the sample TA with its UA and
+# PD for every package mode and instance type (18 deployments) through the
+# broker.  Container and VM instances need root: sudo when not root.
 # Usage: scripts/demo.sh [BUILD_DIR]
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -8,5 +11,9 @@ build=${1:-$top/build}
 
 "$top/scripts/install-deps.sh"
 cmake -S "$top" -B "$build" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target teep
-exec "$top/scripts/vectors.sh" "$build/bin/teep" "$top/tests/vectors"
+cmake --build "$build" -j"$(nproc)" --target teep-broker transport_http \
+    tee_sim teep-tam teep hello-ta hello-ua
+if [ "$(id -u)" -eq 0 ]; then
+    exec "$build/bin/teep-demo"
+fi
+exec sudo "$build/bin/teep-demo"

@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config clang clang-format
 libcbor-dev libjansson-dev libssl-dev openssl libmbedtls-dev libcmocka-dev
-libuv1-dev libhttp-parser-dev libsqlite3-dev xxd curl"
+libuv1-dev libhttp-parser-dev libsqlite3-dev libconfig-dev xxd curl"
 
 missing=""
 for p in $PACKAGES; do

@@ -14,7 +14,7 @@
  * creates one instance of each configured listener per worker, on that
  * worker's loop (host->loop), listening with SO_REUSEPORT.  Every op and
  * every host function is called on that loop's thread; nothing is shared
- * between instances, so no locks.
+ * between instances, so no locks.  Timers are libuv timers on host->loop.
  *
  * Buffers: messages travel as teep_buf_t (teep/buf.h) and are never copied
  * on the relay path: the bytes a transport received are the bytes the host
@@ -155,6 +155,12 @@ typedef struct teep_transport_host {
      * teep_broker_transport_<name>{plugin="..."} summed over workers. */
     void (*gauge)(void *host_data, const char *name, uint64_t value);
 
+    /* A buffer of size bytes after headroom bytes of headroom for what the
+     * transport receives, from the host (teep_buf_new), counted on
+     * /metrics as teep_broker_transport_buffer_bytes_total{plugin=...}.
+     * The caller owns the one reference.  NULL when out of memory. */
+    teep_buf_t *(*buf_new)(void *host_data, size_t headroom, size_t size);
+
     void *reserved[4];
 } teep_transport_host_t;
 
@@ -198,7 +204,8 @@ typedef struct teep_transport_ops {
      * to wait for).  After done only destroy may be called. */
     void (*stop)(void *instance, void (*done)(void *arg), void *arg);
 
-    /* Free the instance (after stop's done, or after a failed start). */
+    /* Free the instance, only after stop's done: an instance whose start
+     * failed is stopped too, so that its handles close first. */
     void (*destroy)(void *instance);
 
     /* Optional (NULL if unsupported): ask the connected device named

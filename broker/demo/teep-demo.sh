@@ -1,0 +1,248 @@
+#!/bin/sh
+# teep-demo: the end-to-end demo.  It starts the reference TAM (teep-tam)
+# and teep-broker with one simulated TEE (plugins/tee/sim) per package
+# mode and instance type, and deploys the sample TA (examples/hello) with
+# its UA and personalization data through the broker: for each package
+# mode 1-6 and each instance type (process, container, VM), 18
+# deployments.  Every deploy step is printed as the TAM records it
+# (attestation, TA -> X, PD -> TA, UA -> REE, ...), then a summary table.
+# Exit status 0 only when all 18 deployments succeeded.  Every process it
+# starts is stopped before it exits.
+#
+# Usage: teep-demo [--keep] [--timeout SECONDS]
+#   --keep   keep the work directory (logs, state) and print where it is
+# Container and VM instances need root (namespaces, pivot_root).
+set -eu
+
+bin=$(cd "$(dirname "$0")" && pwd)
+keep=0
+timeout=180
+while [ $# -gt 0 ]; do
+    case $1 in
+    --keep) keep=1 ;;
+    --timeout) timeout=$2; shift ;;
+    *) echo "usage: teep-demo [--keep] [--timeout SECONDS]" >&2; exit 2 ;;
+    esac
+    shift
+done
+for b in teep-tam teep-broker teep hello-ta hello-ua; do
+    [ -x "$bin/$b" ] || { echo "teep-demo: $bin/$b missing: build first" >&2; exit 2; }
+done
+[ -f "$bin/../lib/teep/tee_sim.so" ] ||
+    { echo "teep-demo: the sim TEE plugin is missing: build first" >&2; exit 2; }
+if [ "$(id -u)" -ne 0 ]; then
+    echo "teep-demo: container and VM instances need root (run it with sudo)" >&2
+    exit 2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/teep-demo.XXXXXX")
+tam_pid=""
+broker_pid=""
+cleanup() {
+    [ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null || true
+    [ -n "$tam_pid" ] && kill -TERM "$tam_pid" 2>/dev/null || true
+    for p in $broker_pid $tam_pid; do
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    if [ $keep = 1 ]; then
+        echo "teep-demo: logs and state kept in $work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_line() { # FILE PATTERN
+    i=0
+    until grep -q "$2" "$1" 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 300 ]; then
+            echo "teep-demo: timed out waiting for '$2' in $1" >&2
+            tail -n 20 "$1" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+}
+
+modes="1 2 3 4 5 6"
+types="process container vm"
+
+# 1. The TAM: keys, database and admin token made on first start.
+echo "== starting teep-tam"
+"$bin/teep-tam" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+    --data "$work/tam" --lifetime $((timeout + 120)) >"$work/tam.out" \
+    2>"$work/tam.log" &
+tam_pid=$!
+wait_line "$work/tam.out" 'admin API'
+tam_port=$(sed -n 's|.*TEEP endpoint http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/tam.out")
+admin_port=$(sed -n 's|.*admin API http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/tam.out")
+tam_url="http://127.0.0.1:$tam_port/tam"
+tam() { "$bin/teep-tam" admin --url "http://127.0.0.1:$admin_port" --data "$work/tam" "$@"; }
+echo "   TAM $tam_url, admin API http://127.0.0.1:$admin_port"
+
+# 2. The broker, with one sim TEE per deployment: it is their TEEP Broker.
+{
+    echo "workers = 2;"
+    echo "admin = \"127.0.0.1:0\";"
+    echo "listeners = ( { uri = \"http://127.0.0.1:0\"; } );"
+    echo "routes = ( { name = \"tam\"; endpoints = [ \"$tam_url\" ]; } );"
+    echo "tees = ("
+    sep=""
+    for m in $modes; do
+        for t in $types; do
+            printf '%s  { name = "m%s-%s"; plugin = "tee_sim"; instance = "%s";\n' \
+                "$sep" "$m" "$t" "$t"
+            printf '    state_dir = "%s/tee/m%s-%s"; ua_dir = "%s/ree";\n' \
+                "$work" "$m" "$t" "$work"
+            printf '    policy_check_at_start = false;\n'
+            printf '    options = { tam_uri = "%s"; tam_key = "%s/tam/tam-esp256.pub.pem";\n' \
+                "$tam_url" "$work"
+            printf '                tc_signer_key = "%s/tam/tc-signer.pub.pem"; }; }\n' \
+                "$work"
+            sep=","
+        done
+    done
+    echo ");"
+} >"$work/broker.conf"
+echo "== starting teep-broker with 18 simulated TEEs"
+mkdir -p "$work/tee"
+"$bin/teep-broker" -c "$work/broker.conf" 2>"$work/broker.log" &
+broker_pid=$!
+wait_line "$work/broker.log" 'event=ready'
+broker_admin=$(sed -n 's|.*event=admin_listening uri=\(http://[0-9.:]*\).*|\1|p' \
+    "$work/broker.log")
+i=0
+while [ "$(grep -c 'event=tee_open' "$work/broker.log")" -lt 18 ]; do
+    i=$((i + 1))
+    if [ $i -gt 300 ] || grep -q 'event=tee_failed' "$work/broker.log"; then
+        echo "teep-demo: the TEEs did not all open:" >&2
+        grep 'tee_failed\|error' "$work/broker.log" >&2 || true
+        exit 1
+    fi
+    sleep 0.1
+done
+policy_check() {
+    curl -s -o /dev/null -X POST "$broker_admin/admin/policy-check?tee=$1"
+}
+
+# 3. The network user: packages, devices, deployments.
+printf '{"owner": "network user", "records": [1, 2, 3]}\n' >"$work/pd.json"
+cp "$bin/hello-ua" "$work/hello-ua"
+(cd "$work" && tar cf bundle.tar hello-ua pd.json)
+ta=$(tam --get id package add ta hello "$bin/hello-ta")
+ua=$(tam --get id package add ua hello-ua "$bin/hello-ua")
+echo "== packages: TA hello (id $ta), UA hello-ua (id $ua)"
+for m in $modes; do
+    for t in $types; do
+        n=m$m-$t
+        dev=$(tam --get id device add "$n" \
+            --teep-key "$work/tee/$n/teep-key.pub.pem" \
+            --attestation-key "$work/tee/$n/attestation-key.pub.pem")
+        ua_opt=""
+        case $m in 1 | 2 | 3) ua_opt="--ua $ua" ;; esac
+        # shellcheck disable=SC2086
+        dep=$(tam --get id deployment add "$n" --mode "$m" --type "$t" \
+            --ta "$ta" $ua_opt --device "$dev")
+        echo "$n $dev $dep" >>"$work/deployments"
+        plan=$(tam --get plan deployment show "$dep" | tr -d '[]"' |
+            sed 's/, /; /g')
+        printf '   %-13s device %-2s deployment %-2s plan: %s\n' "$n" "$dev" \
+            "$dep" "$plan"
+    done
+done
+
+# 4. Go: each TEE's broker asks its Agent for a policy check, which
+#    contacts the TAM; steps print as the TAM records them.  When a
+#    deployment waits for its PD, the data owner encrypts the PD to the
+#    key the attestation vouched for and uploads it, and the broker is
+#    asked for another policy check.
+echo "== deploying (steps as they happen)"
+start=$(date +%s)
+while read -r n dev dep; do policy_check "$n"; done <"$work/deployments"
+mkdir -p "$work/seen"
+step_lines() { # DEPLOYMENT: "step<TAB>title<TAB>status<TAB>detail" lines + state
+    tam deployment show "$1" | awk '
+        /"state":/ { s = $0; sub(/.*"state": "/, "", s); sub(/".*/, "", s); state = s }
+        /"detail":/ { d = $0; sub(/.*"detail": /, "", d); sub(/,$/, "", d); gsub(/"/, "", d) }
+        /"status":/ { st = $0; sub(/.*"status": "/, "", st); sub(/".*/, "", st) }
+        /"title":/ { t = $0; sub(/.*"title": "/, "", t); sub(/",?$/, "", t)
+                     n++; printf "step\t%d\t%s\t%s\t%s\n", n, t, st, d }
+        END { printf "state\t%s\n", state }'
+}
+while :; do
+    open=0
+    while read -r n dev dep; do
+        [ -f "$work/seen/$n.final" ] && continue
+        step_lines "$dep" >"$work/seen/$n.now"
+        while IFS="$(printf '\t')" read -r kind k title status detail; do
+            [ "$kind" = step ] || continue
+            key="$work/seen/$n.$k"
+            [ "$(cat "$key" 2>/dev/null)" = "$status" ] && continue
+            echo "$status" >"$key"
+            [ "$status" = pending ] && continue
+            [ "$title" = att ] && title=attestation
+            [ "$detail" = null ] && detail=""
+            printf '   [%3ss] %-13s %-26s %s%s\n' "$(($(date +%s) - start))" \
+                "$n" "$title" "$status" "${detail:+ ($detail)}"
+        done <"$work/seen/$n.now"
+        state=$(sed -n 's/^state\t//p' "$work/seen/$n.now")
+        case $state in
+        done | failed)
+            echo "$state" >"$work/seen/$n.final"
+            echo "$(($(date +%s) - start))" >"$work/seen/$n.time"
+            ;;
+        waiting-pd)
+            open=$((open + 1))
+            if [ ! -f "$work/seen/$n.pd" ]; then
+                pd=$work/pd.json
+                name=pd
+                case $n in m6-*) pd=$work/bundle.tar; name=bundle ;; esac
+                tam device attested-key "$dev" --out "$work/$n.pdkey.pem" >/dev/null
+                "$bin/teep" pd encrypt --to "$work/$n.pdkey.pem" \
+                    --out "$work/$n.pd" "$pd"
+                tam pd upload "$dep" "$dev" "$work/$n.pd" --plaintext "$pd" \
+                    --name "$name" >/dev/null
+                printf '   [%3ss] %-13s %-26s %s\n' "$(($(date +%s) - start))" \
+                    "$n" "PD encrypted and uploaded" \
+                    "(to the attested key, $(wc -c <"$work/$n.pd") bytes)"
+                : >"$work/seen/$n.pd"
+                policy_check "$n"
+            fi
+            ;;
+        *) open=$((open + 1)) ;;
+        esac
+    done <"$work/deployments"
+    [ $open -eq 0 ] && break
+    if [ $(($(date +%s) - start)) -gt "$timeout" ]; then
+        echo "teep-demo: $open deployment(s) not finished after ${timeout}s"
+        break
+    fi
+    sleep 0.3
+done
+
+# 5. The summary.
+echo
+echo "== summary"
+printf '%-6s %-10s %-8s %-6s %s\n' mode instance result time steps
+ok=0
+while read -r n dev dep; do
+    m=${n%%-*}
+    t=${n#*-}
+    result=$(cat "$work/seen/$n.final" 2>/dev/null || echo unfinished)
+    [ "$result" = done ] && ok=$((ok + 1))
+    steps=$(awk -F '\t' '$1 == "step" { t = $3 == "att" ? "attestation" : $3;
+        printf "%s%s %s", sep, t, $4; sep = "; " }' "$work/seen/$n.now")
+    printf '%-6s %-10s %-8s %-6s %s\n' "${m#m}" "$t" "$result" \
+        "$(cat "$work/seen/$n.time" 2>/dev/null || echo -)s" "$steps"
+done <"$work/deployments"
+uas=$(ls "$work/ree" 2>/dev/null | tr '\n' ' ')
+echo "UAs installed in the REE by the broker: ${uas:-none}"
+echo "deployments: $ok/18 succeeded"
+[ "$ok" -eq 18 ]
