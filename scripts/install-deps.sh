@@ -7,6 +7,7 @@ PACKAGES="build-essential cmake pkg-config clang clang-format
 libcbor-dev libjansson-dev libssl-dev openssl libmbedtls-dev libcmocka-dev
 libuv1-dev libhttp-parser-dev libsqlite3-dev libconfig-dev xxd curl"
 PACKAGES="$PACKAGES libcoap3-dev libcoap3-bin" # CoAP transport, coap-client tests
+PACKAGES="$PACKAGES libwebsockets-dev libwebsockets-evlib-uv" # WebSocket transport, teep-agent
 
 missing=""
 for p in $PACKAGES; do
