@@ -92,6 +92,23 @@ static void tee_command(teep_broker_admin_t *a, teep_http_request_t *req,
         answer_text(req, 202, "accepted\n");
 }
 
+/* POST /admin/push?device=NAME: the TAM's "make this device check in". */
+static void push_command(teep_broker_admin_t *a, teep_http_request_t *req)
+{
+    char device[256];
+    if (!query_value(req->target, "device", device, sizeof(device))) {
+        answer_text(req, 400, "device=NAME is required\n");
+        return;
+    }
+    int rc = teep_broker_push(a->broker, device);
+    if (rc == -EINVAL)
+        answer_text(req, 400, "bad device name\n");
+    else if (rc < 0)
+        answer_text(req, 503, "no worker to push from\n");
+    else
+        answer_text(req, 202, "accepted\n");
+}
+
 static void on_request(teep_http_server_t *server, teep_http_request_t *req)
 {
     teep_broker_admin_t *a = server->data;
@@ -124,10 +141,17 @@ static void on_request(teep_http_server_t *server, teep_http_request_t *req)
                     is(req->path, "/admin/policy-check")
                         ? TEEP_BROKER_CMD_POLICY_CHECK
                         : TEEP_BROKER_CMD_REQUEST_TA);
+    } else if (is(req->path, "/admin/push") && post) {
+        if (!authorised(a, req)) {
+            answer_text(req, 401, "a bearer token is required\n");
+            return;
+        }
+        push_command(a, req);
     } else if (is(req->path, "/metrics") || is(req->path, "/healthz") ||
                is(req->path, "/readyz") ||
                is(req->path, "/admin/policy-check") ||
-               is(req->path, "/admin/request-ta")) {
+               is(req->path, "/admin/request-ta") ||
+               is(req->path, "/admin/push")) {
         answer_text(req, 405, "method not allowed\n");
     } else {
         answer_text(req, 404, "not found\n");

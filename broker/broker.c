@@ -229,6 +229,24 @@ int teep_broker_tee_command(teep_broker_t *b, teep_broker_cmd_kind_t kind,
     return 0;
 }
 
+int teep_broker_push(teep_broker_t *b, const char *device)
+{
+    size_t len = strlen(device);
+    if (len == 0 || len >= sizeof(((teep_broker_cmd_t *)0)->arg))
+        return -EINVAL;
+    if (b->n_started == 0)
+        return -ENOENT;
+    for (unsigned i = 0; i < b->n_started; i++) {
+        teep_broker_cmd_t *cmd = calloc(1, sizeof(*cmd));
+        if (cmd == NULL)
+            return -ENOMEM;
+        cmd->kind = TEEP_BROKER_CMD_PUSH;
+        memcpy(cmd->arg, device, len + 1);
+        teep_broker_worker_post(&b->workers[i], cmd);
+    }
+    return 0;
+}
+
 /* ----------------------------------------------------------- startup */
 
 static int start_workers(teep_broker_t *b)

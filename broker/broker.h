@@ -57,6 +57,12 @@ void teep_broker_metrics(teep_broker_t *b, teep_broker_text_t *t);
 
 /* Ask worker 0 to run a command for the TEE named tee (POLICY_CHECK or
  * REQUEST_TA with arg).  Returns 0, -ENOENT (no such TEE), -ENOMEM. */
+/* Ask the device named device, connected to some worker's transport
+ * (WebSocket, CoAP Observe), to check in: posted to every worker, the
+ * outcome logged by the worker that has it.  Returns 0 (queued), -EINVAL
+ * for an empty or over-long name, -ENOENT when no worker runs, -ENOMEM. */
+int teep_broker_push(teep_broker_t *b, const char *device);
+
 int teep_broker_tee_command(teep_broker_t *b, teep_broker_cmd_kind_t kind,
                             const char *tee, const char *arg);
 

@@ -97,6 +97,26 @@ static void reload(teep_broker_worker_t *w, teep_broker_routes_t *routes)
     teep_broker_routes_unref(routes);
 }
 
+/* Ask every transport instance of this worker that can push to tell the
+ * device to check in.  The device is connected to one worker's instance:
+ * the others answer -ENOENT, which is not worth a warning. */
+static void push(teep_broker_worker_t *w, const char *device)
+{
+    size_t len = strlen(device);
+    for (size_t i = 0; i < w->n_transports; i++) {
+        teep_broker_transport_t *t = &w->transports[i];
+        if (t->ops->push == NULL || t->instance == NULL || t->stopping)
+            continue;
+        int rc = t->ops->push(t->instance, device, len);
+        if (rc != -ENOENT)
+            teep_broker_log(rc == 0 ? TEEP_LOG_INFO : TEEP_LOG_WARN,
+                            "event=push worker=%u listener=%s device=%s "
+                            "result=%s",
+                            w->params.index, t->uri, device,
+                            rc == 0 ? "delivered" : strerror(-rc));
+    }
+}
+
 static void run_cmd(teep_broker_worker_t *w, teep_broker_cmd_t *cmd)
 {
     int rc = 0;
@@ -117,6 +137,10 @@ static void run_cmd(teep_broker_worker_t *w, teep_broker_cmd_t *cmd)
         rc = w->agents != NULL && !w->draining
                  ? teep_broker_agents_request_ta(w->agents, cmd->tee, cmd->arg)
                  : -ENOENT;
+        break;
+    case TEEP_BROKER_CMD_PUSH:
+        if (!w->draining)
+            push(w, cmd->arg);
         break;
     }
     if (rc < 0)

@@ -28,6 +28,8 @@ typedef enum teep_broker_cmd_kind {
     TEEP_BROKER_CMD_DRAIN,        /* finish what is in flight, then exit */
     TEEP_BROKER_CMD_POLICY_CHECK, /* tee: RequestPolicyCheck now */
     TEEP_BROKER_CMD_REQUEST_TA,   /* tee, arg (hex component id) */
+    TEEP_BROKER_CMD_PUSH,         /* arg: device to check in (every worker:
+                                     the device is connected to one) */
 } teep_broker_cmd_kind_t;
 
 typedef struct teep_broker_cmd {

@@ -3,6 +3,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 bad=$(git ls-files '*.c' '*.h' | while read -r f; do
+    [ -f "$f" ] || continue # deleted in the work tree
     clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || echo "$f"
 done)
 if [ -n "$bad" ]; then
