@@ -12,6 +12,7 @@ build=${1:-$top/build}
 "$top/scripts/install-deps.sh"
 cmake -S "$top" -B "$build" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target teep-broker transport_http \
+    transport_coap transport_ws teep-agent \
     tee_sim teep-tam teep hello-ta hello-ua
 if [ "$(id -u)" -eq 0 ]; then
     exec "$build/bin/teep-demo"

@@ -4,10 +4,14 @@
 # mode and instance type, and deploys the sample TA (examples/hello) with
 # its UA and personalization data through the broker: for each package
 # mode 1-6 and each instance type (process, container, VM), 18
-# deployments.  Every deploy step is printed as the TAM records it
+# deployments.  Then one remote device per transport: a teep-agent process
+# (its own sim TEE) that reaches the broker over HTTP, CoAP or WebSocket,
+# deployed with mode 5 (att; TA&PD -> Trusted Process); the broker's
+# /admin/push makes the CoAP and WebSocket devices check in, SIGUSR1 the
+# HTTP one.  Every deploy step is printed as the TAM records it
 # (attestation, TA -> X, PD -> TA, UA -> REE, ...), then a summary table.
-# Exit status 0 only when all 18 deployments succeeded.  Every process it
-# starts is stopped before it exits.
+# Exit status 0 only when all 18 + 3 deployments succeeded.  Every process
+# it starts is stopped before it exits.
 #
 # Usage: teep-demo [--keep] [--timeout SECONDS]
 #   --keep   keep the work directory (logs, state) and print where it is
@@ -25,7 +29,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for b in teep-tam teep-broker teep hello-ta hello-ua; do
+for b in teep-tam teep-broker teep teep-agent hello-ta hello-ua; do
     [ -x "$bin/$b" ] || { echo "teep-demo: $bin/$b missing: build first" >&2; exit 2; }
 done
 [ -f "$bin/../lib/teep/tee_sim.so" ] ||
@@ -38,10 +42,12 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/teep-demo.XXXXXX")
 tam_pid=""
 broker_pid=""
+agent_pids=""
 cleanup() {
-    [ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null || true
-    [ -n "$tam_pid" ] && kill -TERM "$tam_pid" 2>/dev/null || true
-    for p in $broker_pid $tam_pid; do
+    for p in $agent_pids $broker_pid $tam_pid; do
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    for p in $agent_pids $broker_pid $tam_pid; do
         i=0
         while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
             sleep 0.1
@@ -73,6 +79,7 @@ wait_line() { # FILE PATTERN
 
 modes="1 2 3 4 5 6"
 types="process container vm"
+transports="http coap ws"
 
 # 1. The TAM: keys, database and admin token made on first start.
 echo "== starting teep-tam"
@@ -91,7 +98,8 @@ echo "   TAM $tam_url, admin API http://127.0.0.1:$admin_port"
 {
     echo "workers = 2;"
     echo "admin = \"127.0.0.1:0\";"
-    echo "listeners = ( { uri = \"http://127.0.0.1:0\"; } );"
+    echo "listeners = ( { uri = \"http://127.0.0.1:0/tam\"; }," \
+        "{ uri = \"coap://127.0.0.1:0/tam\"; }, { uri = \"ws://127.0.0.1:0/tam\"; } );"
     echo "routes = ( { name = \"tam\"; endpoints = [ \"$tam_url\" ]; } );"
     echo "tees = ("
     sep=""
@@ -128,8 +136,26 @@ while [ "$(grep -c 'event=tee_open' "$work/broker.log")" -lt 18 ]; do
     fi
     sleep 0.1
 done
-policy_check() {
-    curl -s -o /dev/null -X POST "$broker_admin/admin/policy-check?tee=$1"
+# check_in NAME: make device NAME run a policy check now: the broker's
+# local TEEs through its admin API, the remote devices by push (CoAP,
+# WebSocket) or by a signal to their agent (HTTP: the device always
+# starts the connection).
+check_in() {
+    case $1 in
+    remote-http) kill -USR1 "$(cat "$work/remote-http.pid")" ;;
+    remote-*) curl -s -o /dev/null -X POST "$broker_admin/admin/push?device=$1" ;;
+    *) curl -s -o /dev/null -X POST "$broker_admin/admin/policy-check?tee=$1" ;;
+    esac
+}
+listener() { # SCHEME: the URI the broker listens on for it
+    sed -n "s|.*event=listening uri=\($1://[^ ]*\).*|\1|p" "$work/broker.log" |
+        head -1
+}
+
+show_plan() { # NAME DEVICE DEPLOYMENT
+    plan=$(tam --get plan deployment show "$3" | tr -d '[]"' | sed 's/, /; /g')
+    printf '   %-13s device %-2s deployment %-2s plan: %s\n' "$1" "$2" "$3" \
+        "$plan"
 }
 
 # 3. The network user: packages, devices, deployments.
@@ -151,11 +177,26 @@ for m in $modes; do
         dep=$(tam --get id deployment add "$n" --mode "$m" --type "$t" \
             --ta "$ta" $ua_opt --device "$dev")
         echo "$n $dev $dep" >>"$work/deployments"
-        plan=$(tam --get plan deployment show "$dep" | tr -d '[]"' |
-            sed 's/, /; /g')
-        printf '   %-13s device %-2s deployment %-2s plan: %s\n' "$n" "$dev" \
-            "$dep" "$plan"
+        show_plan "$n" "$dev" "$dep"
     done
+done
+# The remote devices: each a teep-agent with its own sim TEE, registered
+# with the public keys it exports, then started against the broker.
+for tr in $transports; do
+    n=remote-$tr
+    agent="$bin/teep-agent --state $work/tee/$n --device $n
+        --tam-key $work/tam/tam-esp256.pub.pem
+        --tc-signer $work/tam/tc-signer.pub.pem"
+    $agent --broker "$tam_url" --export-keys "$work/$n.keys" 2>>"$work/$n.log"
+    dev=$(tam --get id device add "$n" --teep-key "$work/$n.keys/teep-key.pub.pem" \
+        --attestation-key "$work/$n.keys/attestation-key.pub.pem")
+    dep=$(tam --get id deployment add "$n" --mode 5 --type process --ta "$ta" \
+        --device "$dev")
+    echo "$n $dev $dep" >>"$work/remotes"
+    show_plan "$n" "$dev" "$dep"
+    $agent --broker "$(listener "$tr")" 2>>"$work/$n.log" &
+    agent_pids="$agent_pids $!"
+    echo $! >"$work/$n.pid"
 done
 
 # 4. Go: each TEE's broker asks its Agent for a policy check, which
@@ -165,7 +206,8 @@ done
 #    asked for another policy check.
 echo "== deploying (steps as they happen)"
 start=$(date +%s)
-while read -r n dev dep; do policy_check "$n"; done <"$work/deployments"
+while read -r n dev dep; do check_in "$n"; done <"$work/deployments"
+cat "$work/deployments" "$work/remotes" >"$work/all"
 mkdir -p "$work/seen"
 step_lines() { # DEPLOYMENT: "step<TAB>title<TAB>status<TAB>detail" lines + state
     tam deployment show "$1" | awk '
@@ -213,12 +255,12 @@ while :; do
                     "$n" "PD encrypted and uploaded" \
                     "(to the attested key, $(wc -c <"$work/$n.pd") bytes)"
                 : >"$work/seen/$n.pd"
-                policy_check "$n"
+                check_in "$n"
             fi
             ;;
         *) open=$((open + 1)) ;;
         esac
-    done <"$work/deployments"
+    done <"$work/all"
     [ $open -eq 0 ] && break
     if [ $(($(date +%s) - start)) -gt "$timeout" ]; then
         echo "teep-demo: $open deployment(s) not finished after ${timeout}s"
@@ -230,19 +272,27 @@ done
 # 5. The summary.
 echo
 echo "== summary"
-printf '%-6s %-10s %-8s %-6s %s\n' mode instance result time steps
-ok=0
-while read -r n dev dep; do
-    m=${n%%-*}
-    t=${n#*-}
-    result=$(cat "$work/seen/$n.final" 2>/dev/null || echo unfinished)
-    [ "$result" = done ] && ok=$((ok + 1))
-    steps=$(awk -F '\t' '$1 == "step" { t = $3 == "att" ? "attestation" : $3;
-        printf "%s%s %s", sep, t, $4; sep = "; " }' "$work/seen/$n.now")
-    printf '%-6s %-10s %-8s %-6s %s\n' "${m#m}" "$t" "$result" \
-        "$(cat "$work/seen/$n.time" 2>/dev/null || echo -)s" "$steps"
-done <"$work/deployments"
+printf '%-6s %-12s %-8s %-6s %s\n' mode instance result time steps
+summary() { # FILE: rows for its deployments; sets OK to how many succeeded
+    OK=0
+    while read -r n dev dep; do
+        case $n in
+        remote-*) m=5 t="process/$(echo "${n#remote-}" | tr a-z A-Z)" ;;
+        *) m=${n%%-*} m=${m#m} t=${n#*-} ;;
+        esac
+        result=$(cat "$work/seen/$n.final" 2>/dev/null || echo unfinished)
+        [ "$result" = done ] && OK=$((OK + 1))
+        steps=$(awk -F '\t' '$1 == "step" { t = $3 == "att" ? "attestation" : $3;
+            printf "%s%s %s", sep, t, $4; sep = "; " }' "$work/seen/$n.now")
+        printf '%-6s %-12s %-8s %-6s %s\n' "$m" "$t" "$result" \
+            "$(cat "$work/seen/$n.time" 2>/dev/null || echo -)s" "$steps"
+    done <"$1"
+}
+summary "$work/remotes"
+remote_ok=$OK
+summary "$work/deployments"
 uas=$(ls "$work/ree" 2>/dev/null | tr '\n' ' ')
 echo "UAs installed in the REE by the broker: ${uas:-none}"
-echo "deployments: $ok/18 succeeded"
-[ "$ok" -eq 18 ]
+echo "remote agents (HTTP, CoAP, WebSocket): $remote_ok/3 succeeded"
+echo "deployments: $OK/18 succeeded"
+[ "$OK" -eq 18 ] && [ "$remote_ok" -eq 3 ]
