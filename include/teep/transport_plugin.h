@@ -97,6 +97,32 @@ typedef struct teep_exchange_reply {
                                     bodies, static or valid for the call */
 } teep_exchange_reply_t;
 
+/* The HTTP status TEEP over HTTP answers for a failed exchange: the
+ * reference mapping, which bindings built on HTTP statuses (the WebSocket
+ * control vocabulary) reuse and others (CoAP) translate.  The TAM's own
+ * refusal or failure (4xx, 5xx) goes to the device as it was; anything
+ * else it said is not TEEP over HTTP (502).  Inline: plugins share it
+ * without linking the host. */
+static inline int teep_exchange_http_status(const teep_exchange_reply_t *r)
+{
+    switch (r->error) {
+    case TEEP_XERR_BAD_MESSAGE: return 400;
+    case TEEP_XERR_MEDIA_TYPE: return 415;
+    case TEEP_XERR_TOO_LARGE: return 413;
+    case TEEP_XERR_UNKNOWN_ROUTE: return 404;
+    case TEEP_XERR_OVERLOADED:
+    case TEEP_XERR_DRAINING: return 503;
+    case TEEP_XERR_UPSTREAM_DOWN:
+    case TEEP_XERR_UPSTREAM_PROTOCOL: return 502;
+    case TEEP_XERR_UPSTREAM_TIMEOUT: return 504;
+    case TEEP_XERR_UPSTREAM_STATUS:
+        return r->upstream_status >= 400 && r->upstream_status <= 599
+                   ? r->upstream_status
+                   : 502;
+    default: return 500;
+    }
+}
+
 typedef struct teep_exchange teep_exchange_t; /* the host's, opaque */
 
 /* Called exactly once per accepted submission, on the instance's loop,

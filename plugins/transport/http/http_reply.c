@@ -12,29 +12,6 @@
         TEEP_HTTP_HEADER("Content-Security-Policy", "default-src 'none'"),     \
         TEEP_HTTP_HEADER("Referrer-Policy", "no-referrer")
 
-static int status_of(const teep_exchange_reply_t *r)
-{
-    switch (r->error) {
-    case TEEP_XERR_BAD_MESSAGE: return 400;
-    case TEEP_XERR_MEDIA_TYPE: return 415;
-    case TEEP_XERR_TOO_LARGE: return 413;
-    case TEEP_XERR_UNKNOWN_ROUTE: return 404;
-    case TEEP_XERR_OVERLOADED:
-    case TEEP_XERR_DRAINING: return 503;
-    case TEEP_XERR_UPSTREAM_DOWN:
-    case TEEP_XERR_UPSTREAM_PROTOCOL: return 502;
-    case TEEP_XERR_UPSTREAM_TIMEOUT: return 504;
-    case TEEP_XERR_UPSTREAM_STATUS:
-        /* The TAM's own refusal or failure goes to the Agent as it was
-         * (415, 400, 500 ...); anything else it said is not TEEP over
-         * HTTP. */
-        return r->upstream_status >= 400 && r->upstream_status <= 599
-                   ? r->upstream_status
-                   : 502;
-    default: return 500;
-    }
-}
-
 static int text_answer(teep_http_request_t *req, int status, const char *text,
                        const teep_http_header_t *extra)
 {
@@ -77,7 +54,7 @@ int teep_http_transport_reply(teep_http_request_t *req,
         return teep_http_respond(req, 204, NULL, 0, NULL);
     case TEEP_EXCHANGE_FAILED: break;
     }
-    int status = status_of(reply);
+    int status = teep_exchange_http_status(reply);
     char secs[16];
     teep_http_header_t retry = {{(const uint8_t *)"Retry-After", 11},
                                 {(const uint8_t *)secs, 0}};

@@ -129,29 +129,6 @@ int teep_ws_control_parse(const uint8_t *bytes, size_t n,
     return -EINVAL;
 }
 
-/* The HTTP status TEEP over HTTP answers for a failed exchange. */
-static int status_of(const teep_exchange_reply_t *r)
-{
-    switch (r->error) {
-    case TEEP_XERR_BAD_MESSAGE: return 400;
-    case TEEP_XERR_MEDIA_TYPE: return 415;
-    case TEEP_XERR_TOO_LARGE: return 413;
-    case TEEP_XERR_UNKNOWN_ROUTE: return 404;
-    case TEEP_XERR_OVERLOADED:
-    case TEEP_XERR_DRAINING: return 503;
-    case TEEP_XERR_UPSTREAM_DOWN:
-    case TEEP_XERR_UPSTREAM_PROTOCOL: return 502;
-    case TEEP_XERR_UPSTREAM_TIMEOUT: return 504;
-    case TEEP_XERR_UPSTREAM_STATUS:
-        /* The TAM's own refusal reaches the device as it was; anything
-         * else it said is not TEEP over HTTP. */
-        return r->upstream_status >= 400 && r->upstream_status <= 599
-                   ? r->upstream_status
-                   : 502;
-    default: return 500;
-    }
-}
-
 int teep_ws_control_for_reply(const teep_exchange_reply_t *reply, char *out,
                               size_t cap)
 {
@@ -160,7 +137,7 @@ int teep_ws_control_for_reply(const teep_exchange_reply_t *reply, char *out,
         return -EINVAL;
     if (reply->outcome == TEEP_EXCHANGE_FAILED) {
         c.kind = TEEP_WS_ERROR;
-        c.status = status_of(reply);
+        c.status = teep_exchange_http_status(reply);
         if (c.status == 503)
             c.retry_after = reply->retry_after_s;
         c.reason = reply->reason != NULL ? reply->reason : "failed";
