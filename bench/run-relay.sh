@@ -3,7 +3,7 @@
 # connections, through teep-broker and through HAProxy and nginx as
 # reverse proxies in front of the same replay TAM, and against the replay
 # TAM directly (the limit), in one run on 127.0.0.1.  Every target runs
-# one worker thread; the load generator (teep-bench-relay) runs one.
+# one worker thread; the load generator (teep-bench) runs one.
 #
 #   closed loop: 64 connections, one request outstanding on each: the
 #                rate each target sustains;
@@ -42,7 +42,7 @@ build=${1:-$top/build}
 seconds=${2:-3}
 rounds=${3:-3}
 bin=$build/bin
-for b in teep-broker teep-replay-tam teep-bench-relay; do
+for b in teep-broker teep-replay-tam teep-bench; do
     [ -x "$bin/$b" ] || { echo "run-relay: $bin/$b missing: build first" >&2; exit 2; }
 done
 have_haproxy=1
@@ -164,7 +164,7 @@ run() {
     name=$1
     port=$2
     shift 2
-    "$bin/teep-bench-relay" --url "http://127.0.0.1:$port/tam" \
+    "$bin/teep-bench" --url "http://127.0.0.1:$port/tam" \
         --body "$work/body" --connections 64 --seconds "$seconds" "$@"
 }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
@@ -221,7 +221,7 @@ haproxy_rps=0
         "($(uname -sm), $(nproc) CPUs shared with other work: the figures are" \
         "noisy, compare them within this run only).  One worker thread per" \
         "target, the replay TAM (\`teep-replay-tam\`) behind each, the load" \
-        "generator (\`teep-bench-relay\`) on the same machine; POST of the" \
+        "generator (\`teep-bench\`) on the same machine; POST of the" \
         "vector QueryResponse (195 bytes) answered by the vector Update" \
         "(471 bytes); ${seconds} s per run after 0.5 s of warm-up, $rounds" \
         "rounds visiting the targets in turn, the median run reported" \

@@ -4,7 +4,7 @@
 # 127.0.0.1, and the broker's memory per CoAP session.
 #
 #   throughput: 64 agents, one exchange outstanding each (closed loop):
-#     HTTP  teep-bench-relay, 64 keep-alive connections;
+#     HTTP  teep-bench, 64 keep-alive connections;
 #     CoAP  coap-load, 64 source ports, CON POST + separate response.
 #     The request is the vector QueryResponse (195 bytes), the answer the
 #     vector Update (471 bytes).  ROUNDS rounds visit HTTP and CoAP in
@@ -79,7 +79,7 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 r=1
 while [ $r -le "$rounds" ]; do
-    "$bin/teep-bench-relay" --url "http://127.0.0.1:$http_port/tam" \
+    "$bin/teep-bench" --url "http://127.0.0.1:$http_port/tam" \
         --body "$work/qres.bin" --connections 64 --seconds "$seconds" \
         --warmup 1 >>"$work/http.txt"
     "$build/tests/coap-load" --port "$coap_port" --body "$work/qres.bin" \
@@ -145,7 +145,7 @@ when=$(date -u '+%Y-%m-%d %H:%M UTC')
     echo
     echo '| ingress | exchanges/s | p50 us | p99 us |'
     echo '|---|---:|---:|---:|'
-    echo "| HTTP/1.1 keep-alive (\`teep-bench-relay\`) | $(field "$http" rps) | $(field "$http" p50_us) | $(field "$http" p99_us) |"
+    echo "| HTTP/1.1 keep-alive (\`teep-bench\`) | $(field "$http" rps) | $(field "$http" p50_us) | $(field "$http" p99_us) |"
     echo "| CoAP CON + separate response (\`coap-load\`) | $(field "$coap" rps) | $(field "$coap" p50_us) | $(field "$coap" p99_us) |"
     echo
     echo "Memory: the broker's RSS went from $rss0 kB to $rss1 kB while $((s1 - s0)) more CoAP"

@@ -1,0 +1,205 @@
+/*
+ * teep-bench: the load harness (docs/bench.md).
+ *
+ *   teep-bench [http] --url URL --body FILE [--connections N] [--seconds S]
+ *              [--warmup S] [--rate R] [--pid PID] [--target NAME]
+ *              [--json FILE]
+ *       N HTTP agents POST FILE to URL: closed loop, or open loop at R
+ *       exchanges/s.  Prints one line "rps=... p50_us=... p90_us=...
+ *       p99_us=... p999_us=... max_us=... ok=... errors=..." (the line
+ *       teep-bench-relay printed, which tests/coap/bench_coap.sh reads)
+ *       and, with --pid, the target's CPU per exchange and RSS.
+ *
+ *   teep-bench idle --url URL --body FILE --steps N1,N2,... --pid PID
+ *              [--sources K] [--settle S] [--json FILE]
+ *       the idle-connection ramp: bytes per idle agent in process PID.
+ *
+ * The soft limit on open files is raised to the hard one: the agents are
+ * connections, and every one is a descriptor.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "teep/http.h"
+#include "teep_bench.h"
+
+static uint8_t *load_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    uint8_t *buf = malloc(1 << 20);
+    *len = buf != NULL ? fread(buf, 1, 1 << 20, f) : 0;
+    fclose(f);
+    return buf;
+}
+
+static size_t parse_steps(const char *s, unsigned *steps, size_t max)
+{
+    size_t n = 0;
+    while (*s != '\0' && n < max) {
+        char *end;
+        unsigned long v = strtoul(s, &end, 10);
+        if (end == s || v == 0 || (n > 0 && v <= steps[n - 1]))
+            return 0;
+        steps[n++] = (unsigned)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end != ',' && *end != '\0')
+            return 0;
+    }
+    return n;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: teep-bench [http] --url URL --body FILE [--connections N]"
+            " [--seconds S] [--warmup S] [--rate R] [--pid PID]"
+            " [--target NAME] [--json FILE]\n"
+            "       teep-bench idle --url URL --body FILE --steps N1,N2,..."
+            " --pid PID [--sources K] [--settle S] [--json FILE]\n");
+}
+
+static int run_idle(const char *url, const uint8_t *body, size_t len,
+                    const char *steps_arg, unsigned sources, int pid,
+                    double settle, const char *json)
+{
+    teep_http_url_t u;
+    unsigned steps[16];
+    size_t nsteps = steps_arg != NULL ? parse_steps(steps_arg, steps, 16) : 0;
+    if (teep_http_url_parse(url, &u) < 0 || nsteps == 0 || pid <= 0) {
+        usage();
+        return 2;
+    }
+    char host[TEEP_HTTP_MAX_HOST + 1], path[256];
+    snprintf(host, sizeof(host), "%s", u.host);
+    snprintf(path, sizeof(path), "%.*s", (int)u.path.len,
+             (const char *)u.path.ptr);
+    teep_bench_idle_opts_t o = {
+        .host = host,
+        .port = u.port,
+        .path = path,
+        .body = body,
+        .body_len = len,
+        .steps = steps,
+        .nsteps = nsteps,
+        .sources = sources,
+        .pid = pid,
+        .settle = settle,
+    };
+    json_t *out = teep_bench_idle_run(&o);
+    if (out == NULL)
+        return 1;
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    json_object_set_new(out, "mode", json_string("idle"));
+    json_object_set_new(out, "nofile_limit",
+                        json_integer((json_int_t)rl.rlim_cur));
+    return teep_bench_json_write(out, json != NULL ? json : "-") < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"url", required_argument, NULL, 'u'},
+        {"body", required_argument, NULL, 'b'},
+        {"connections", required_argument, NULL, 'c'},
+        {"seconds", required_argument, NULL, 's'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"rate", required_argument, NULL, 'r'},
+        {"pid", required_argument, NULL, 'p'},
+        {"target", required_argument, NULL, 't'},
+        {"json", required_argument, NULL, 'j'},
+        {"steps", required_argument, NULL, 'S'},
+        {"sources", required_argument, NULL, 'k'},
+        {"settle", required_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool idle = false;
+    if (argc > 1 && argv[1][0] != '-') {
+        idle = strcmp(argv[1], "idle") == 0;
+        if (!idle && strcmp(argv[1], "http") != 0) {
+            usage();
+            return 2;
+        }
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
+    const char *body_file = NULL, *json = NULL, *steps = NULL;
+    teep_bench_http_opts_t o = {.connections = 64, .seconds = 3, .warmup = 0.5};
+    teep_bench_run_t *run = calloc(1, sizeof(*run));
+    unsigned sources = 4;
+    double settle = 1.0;
+    int c;
+    if (run == NULL)
+        return 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u': o.url = optarg; break;
+        case 'b': body_file = optarg; break;
+        case 'c': o.connections = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 's': o.seconds = strtod(optarg, NULL); break;
+        case 'w': o.warmup = strtod(optarg, NULL); break;
+        case 'r': o.rate = strtod(optarg, NULL); break;
+        case 'p': o.pid = atoi(optarg); break;
+        case 't': run->target = optarg; break;
+        case 'j': json = optarg; break;
+        case 'S': steps = optarg; break;
+        case 'k': sources = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'e': settle = strtod(optarg, NULL); break;
+        default: usage(); return c == 'h' ? 0 : 2;
+        }
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    size_t len = 0;
+    uint8_t *body = body_file != NULL ? load_file(body_file, &len) : NULL;
+    if (o.url == NULL || body == NULL) {
+        usage();
+        free(body);
+        free(run);
+        return 2;
+    }
+    int rc;
+    if (idle) {
+        rc = run_idle(o.url, body, len, steps, sources, o.pid, settle, json);
+    } else {
+        o.body = body;
+        o.body_len = len;
+        rc = teep_bench_http_run(&o, run) < 0 ? 2 : 0;
+        if (rc == 0) {
+            const teep_bench_hist_t *h = &run->hist;
+            printf("rps=%.0f p50_us=%llu p90_us=%llu p99_us=%llu "
+                   "p999_us=%llu max_us=%llu ok=%llu errors=%llu late=%llu",
+                   run->rate,
+                   (unsigned long long)teep_bench_hist_quantile(h, .5) / 1000,
+                   (unsigned long long)teep_bench_hist_quantile(h, .9) / 1000,
+                   (unsigned long long)teep_bench_hist_quantile(h, .99) / 1000,
+                   (unsigned long long)teep_bench_hist_quantile(h, .999) / 1000,
+                   (unsigned long long)h->max / 1000,
+                   (unsigned long long)run->ok, (unsigned long long)run->errors,
+                   (unsigned long long)run->late);
+            if (run->cpu_s >= 0 && h->count > 0)
+                printf(" cpu_us=%.1f", run->cpu_s * 1e6 / (double)h->count);
+            if (run->rss_kb >= 0)
+                printf(" rss_kb=%ld", run->rss_kb);
+            printf("\n");
+            if (json != NULL &&
+                teep_bench_json_write(teep_bench_run_json(run), json) < 0)
+                rc = 1;
+        } else {
+            usage();
+        }
+    }
+    free(body);
+    free(run);
+    return rc;
+}
