@@ -9,6 +9,7 @@
 
 #include "cbor_reader.h"
 #include "cbor_writer.h"
+#include "cose_header.h"
 #include "crypto.h"
 #include "teep/cose.h"
 #include "teep/message.h"
@@ -24,9 +25,6 @@ enum {
     HDR_IV = 5,
 };
 
-/* Entries a header map may have: TEEP writes one; the bound keeps the
- * duplicate check quadratic in a small number. */
-#define HDR_MAX_PARAMS 16
 /* Encoded {1: alg}: map head, label, and an int of up to 9 bytes. */
 #define PROTECTED_MAX 11
 /* Sig_structures up to this size are built on the stack (most TEEP
@@ -273,19 +271,6 @@ typedef struct header_info {
     teep_slice_t kid;
 } header_info_t;
 
-/* A header map label, to find duplicates however they are encoded. */
-typedef struct hdr_label {
-    tp_cbor_kind_t kind;
-    uint64_t u;
-    const uint8_t *ptr;
-} hdr_label_t;
-
-static bool same_label(const hdr_label_t *a, const tp_cbor_item_t *b)
-{
-    return a->kind == b->kind && a->u == b->u &&
-           (a->kind != TP_CBOR_TSTR || memcmp(a->ptr, b->ptr, b->u) == 0);
-}
-
 /* crit: a non-empty array of labels, all of which we must understand;
  * we understand only the common ones. */
 static int parse_crit(tp_cbor_reader_t *r)
@@ -343,58 +328,28 @@ static int parse_common_param(tp_cbor_reader_t *r, int64_t label,
     }
 }
 
-/* One header map.  Labels are ints or tstrs, none twice in the map nor
- * (for the common ones) in both buckets.  Unknown labels are refused in
- * the protected bucket and skipped (depth bounded) in the unprotected
- * one. */
+/* A label of one header map (cose_header.h): the common ones (1..5) are
+ * read, each at most once across both buckets; the walker refuses or
+ * skips the others. */
+static int common_param(void *ctx, tp_cbor_reader_t *r, int64_t label,
+                        bool is_protected, size_t offset)
+{
+    header_info_t *h = ctx;
+    if (label < HDR_ALG || label > HDR_IV)
+        return TP_COSE_HEADER_UNKNOWN;
+    unsigned bit = 1u << label;
+    if (h->seen & bit)
+        return tp_cbor_fail(r, TEEP_E_DUPLICATE, offset,
+                            "header label %lld in both buckets",
+                            (long long)label);
+    h->seen |= bit;
+    return parse_common_param(r, label, is_protected, h);
+}
+
 static int parse_header_map(tp_cbor_reader_t *r, bool is_protected,
                             unsigned depth, header_info_t *h)
 {
-    tp_cbor_item_t map;
-    int rc = tp_cbor_expect(r, TP_CBOR_MAP, &map,
-                            is_protected ? "protected header"
-                                         : "unprotected header");
-    if (rc != 0)
-        return rc;
-    if (map.u > HDR_MAX_PARAMS)
-        return tp_cbor_fail(r, TEEP_E_LIMIT, map.offset,
-                            "header map of %llu entries",
-                            (unsigned long long)map.u);
-    hdr_label_t labels[HDR_MAX_PARAMS];
-    for (uint64_t i = 0; i < map.u; i++) {
-        tp_cbor_item_t l;
-        rc = tp_cbor_next(r, &l);
-        if (rc != 0)
-            return rc;
-        if (l.kind != TP_CBOR_UINT && l.kind != TP_CBOR_NEGINT &&
-            l.kind != TP_CBOR_TSTR)
-            return tp_cbor_fail(r, TEEP_E_TYPE, l.offset,
-                                "header label: expected int or tstr, got %s",
-                                tp_cbor_kind_name(l.kind));
-        for (uint64_t j = 0; j < i; j++)
-            if (same_label(&labels[j], &l))
-                return tp_cbor_fail(r, TEEP_E_DUPLICATE, l.offset,
-                                    "header label twice in a map");
-        labels[i] = (hdr_label_t){l.kind, l.u, l.ptr};
-
-        if (l.kind == TP_CBOR_UINT && l.u >= HDR_ALG && l.u <= HDR_IV) {
-            unsigned bit = 1u << l.u;
-            if (h->seen & bit)
-                return tp_cbor_fail(r, TEEP_E_DUPLICATE, l.offset,
-                                    "header label %llu in both buckets",
-                                    (unsigned long long)l.u);
-            h->seen |= bit;
-            rc = parse_common_param(r, (int64_t)l.u, is_protected, h);
-        } else if (is_protected) {
-            rc = tp_cbor_fail(r, TEEP_E_COSE, l.offset,
-                              "protected header parameter not understood");
-        } else {
-            rc = tp_cbor_skip(r, TEEP_MAX_DEPTH - depth, NULL, NULL);
-        }
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    return tp_cose_header_walk(r, is_protected, depth, common_param, h);
 }
 
 /* The protected bucket: a bstr holding a header map, or empty (h''

@@ -9,6 +9,7 @@
 
 #include "cbor_reader.h"
 #include "cbor_writer.h"
+#include "cose_header.h"
 #include "pd_internal.h"
 
 /* Header parameter labels (RFC 9052 section 3.1, RFC 9053 section 6.4). */
@@ -25,9 +26,6 @@ enum {
     HDR_KDF_LAST = -20,
 };
 
-/* Entries in one header map: a real one has two or three; the bound keeps
- * the duplicate check quadratic in a small number. */
-#define HDR_MAX_PARAMS 16
 /* Longest COSE_Key we write: kty, crv, x, y. */
 #define COSE_KEY_PUBLIC_MAX 96
 
@@ -112,19 +110,6 @@ typedef struct layer_headers {
     uint8_t ephemeral_y[32];
     unsigned seen; /* one bit per label we read, across both buckets */
 } layer_headers_t;
-
-/* A label of a header map, to find duplicates however they are encoded. */
-typedef struct hdr_label {
-    tp_cbor_kind_t kind;
-    uint64_t u;
-    const uint8_t *ptr;
-} hdr_label_t;
-
-static bool same_label(const hdr_label_t *a, const tp_cbor_item_t *b)
-{
-    return a->kind == b->kind && a->u == b->u &&
-           (a->kind != TP_CBOR_TSTR || memcmp(a->ptr, b->ptr, b->u) == 0);
-}
 
 /* The ephemeral key: a public COSE_Key of a curve we agree keys on.
  * teep_key_from_cose checks it (a P-256 point must be on the curve). */
@@ -218,62 +203,38 @@ static unsigned label_bit(int64_t label)
     }
 }
 
-/* One header map.  Labels are ints or tstrs, none twice in the map, the
- * ones we read not in both buckets.  Other labels are refused in the
- * protected bucket (they would have to be understood) and skipped in the
- * unprotected one, but for the few that change the crypto. */
+/* What a label of one header map (cose_header.h) does to a layer: the
+ * labels we read, each at most once across both buckets; a few that would
+ * change the crypto refused wherever they stand; the walker refuses or
+ * skips the others. */
+typedef struct header_walk {
+    layer_headers_t *h;
+    unsigned depth;
+} header_walk_t;
+
+static int layer_param(void *ctx, tp_cbor_reader_t *r, int64_t label,
+                       bool is_protected, size_t offset)
+{
+    header_walk_t *w = ctx;
+    unsigned bit = label_bit(label);
+    if (bit != 0 && (w->h->seen & bit))
+        return tp_cbor_fail(r, TEEP_E_DUPLICATE, offset,
+                            "header label %lld in both buckets",
+                            (long long)label);
+    w->h->seen |= bit;
+    int rc = refuse_param(r, label, offset);
+    if (rc != 0)
+        return rc;
+    if (bit == 0)
+        return TP_COSE_HEADER_UNKNOWN;
+    return read_param(r, label, is_protected, offset, w->depth, w->h);
+}
+
 static int parse_header_map(tp_cbor_reader_t *r, bool is_protected,
                             unsigned depth, layer_headers_t *h)
 {
-    tp_cbor_item_t map;
-    int rc = tp_cbor_expect(r, TP_CBOR_MAP, &map,
-                            is_protected ? "protected header"
-                                         : "unprotected header");
-    if (rc != 0)
-        return rc;
-    if (map.u > HDR_MAX_PARAMS)
-        return tp_cbor_fail(r, TEEP_E_LIMIT, map.offset,
-                            "header map of %llu entries",
-                            (unsigned long long)map.u);
-    hdr_label_t labels[HDR_MAX_PARAMS];
-    for (uint64_t i = 0; i < map.u; i++) {
-        tp_cbor_item_t l;
-        rc = tp_cbor_next(r, &l);
-        if (rc != 0)
-            return rc;
-        if (l.kind != TP_CBOR_UINT && l.kind != TP_CBOR_NEGINT &&
-            l.kind != TP_CBOR_TSTR)
-            return tp_cbor_fail(r, TEEP_E_TYPE, l.offset,
-                                "header label: expected int or tstr, got %s",
-                                tp_cbor_kind_name(l.kind));
-        for (uint64_t j = 0; j < i; j++)
-            if (same_label(&labels[j], &l))
-                return tp_cbor_fail(r, TEEP_E_DUPLICATE, l.offset,
-                                    "header label twice in a map");
-        labels[i] = (hdr_label_t){l.kind, l.u, l.ptr};
-
-        /* 0 stands for what we never read: text, ints beyond int64. */
-        int64_t label = 0;
-        if (l.kind != TP_CBOR_TSTR && l.u <= INT64_MAX)
-            label = l.kind == TP_CBOR_UINT ? (int64_t)l.u : -1 - (int64_t)l.u;
-        unsigned bit = label_bit(label);
-        if (bit != 0 && (h->seen & bit))
-            return tp_cbor_fail(r, TEEP_E_DUPLICATE, l.offset,
-                                "header label %lld in both buckets",
-                                (long long)label);
-        h->seen |= bit;
-        rc = refuse_param(r, label, l.offset);
-        if (rc == 0 && bit != 0)
-            rc = read_param(r, label, is_protected, l.offset, depth, h);
-        else if (rc == 0 && is_protected)
-            rc = tp_cbor_fail(r, TEEP_E_COSE, l.offset,
-                              "protected header parameter not understood");
-        else if (rc == 0)
-            rc = tp_cbor_skip(r, TEEP_MAX_DEPTH - depth, NULL, NULL);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    header_walk_t w = {h, depth};
+    return tp_cose_header_walk(r, is_protected, depth, layer_param, &w);
 }
 
 /* Both buckets of one layer: the protected one is a bstr holding a map,
