@@ -103,8 +103,8 @@ agent() {
 }
 agent --broker "$tam_url" --export-keys "$work/keys" 2>>"$work/agent.log" ||
     die "device keys"
-dev=$(tam --get id device add data-center --teep-key "$work/keys/teep.pub.pem" \
-    --attestation-key "$work/keys/attest.pub.pem")
+dev=$(tam --get id device add data-center --teep-key "$work/keys/teep-key.pub.pem" \
+    --attestation-key "$work/keys/attestation-key.pub.pem")
 
 # 2. The network user uploads the TA and deploys it in mode 5.
 ta=$(tam --get id package add ta ot-lookup "$bin/ot-lookup-ta")
