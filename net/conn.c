@@ -145,6 +145,20 @@ static int message_done(teep_http__conn_t *c)
     return rc;
 }
 
+/* Between messages with nothing unparsed, a keep-alive connection gives
+ * its read buffer back: an idle connection then costs no buffer (nginx
+ * does the same), and the next read allocates one again.  A request still
+ * being answered keeps the bytes it points to through its own
+ * reference. */
+static void release_idle_rbuf(teep_http__conn_t *c)
+{
+    if (c->rbuf != NULL && c->parser.state == TEEP_HTTP__IDLE &&
+        c->body_mode == BODY_NONE && teep_buf_len(c->rbuf) == 0) {
+        teep_buf_unref(c->rbuf);
+        c->rbuf = NULL;
+    }
+}
+
 static void conn_parse(teep_http__conn_t *c)
 {
     while (!c->paused && !c->read_ended && !c->closing) {
@@ -160,8 +174,10 @@ static void conn_parse(teep_http__conn_t *c)
         } else {
             return;
         }
-        if (len == 0)
+        if (len == 0) {
+            release_idle_rbuf(c);
             return;
+        }
         size_t used;
         int rc = teep_http__parse(&c->parser, data, len, &used);
         if (in_body)
