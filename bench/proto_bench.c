@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "results_file.h"
 #include "teep/cose.h"
 #include "teep/eat.h"
 #include "teep/message.h"
@@ -167,70 +168,6 @@ static int op_verify(void *arg)
     return teep_cose_verify(&c->parsed, &c->key, NULL, 0);
 }
 
-static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-        va_end(ap);
-        if (n >= 0 && (size_t)n < *cap - *len) {
-            *len += (size_t)n;
-            return;
-        }
-        *cap = *cap * 2 + (size_t)(n > 0 ? n : 0);
-        *buf = realloc(*buf, *cap);
-    }
-}
-
-/* Replace the text between this backend's markers in path (or append the
- * section) and write the file back. */
-static int write_results(const char *path, const char *section)
-{
-    char begin[64], end[64];
-    snprintf(begin, sizeof(begin), "<!-- proto-%s:begin -->",
-             teep_crypto_backend());
-    snprintf(end, sizeof(end), "<!-- proto-%s:end -->", teep_crypto_backend());
-
-    char *old = NULL;
-    size_t old_len = 0;
-    FILE *f = fopen(path, "rb");
-    if (f != NULL) {
-        fseek(f, 0, SEEK_END);
-        old_len = (size_t)ftell(f);
-        fseek(f, 0, SEEK_SET);
-        old = calloc(1, old_len + 1);
-        old_len = fread(old, 1, old_len, f);
-        fclose(f);
-    }
-    f = fopen(path, "wb");
-    if (f == NULL) {
-        fprintf(stderr, "teep-bench-proto: %s: %s\n", path, strerror(errno));
-        free(old);
-        return -1;
-    }
-    char *b = old != NULL ? strstr(old, begin) : NULL;
-    char *e = b != NULL ? strstr(b, end) : NULL;
-    if (b != NULL && e != NULL) {
-        fwrite(old, 1, (size_t)(b - old), f);
-        fprintf(f, "%s\n%s%s", begin, section, e);
-    } else {
-        if (old != NULL)
-            fwrite(old, 1, old_len, f);
-        else
-            fputs("# Benchmark results\n\nEvery figure here is written by "
-                  "the benchmark that measured it; none is typed in by "
-                  "hand.\n",
-                  f);
-        fprintf(f, "\n%s\n%s%s\n", begin, section, end);
-    }
-    fclose(f);
-    free(old);
-    return 0;
-}
-
 static const struct {
     const char *file;
     teep_profile_t profile;
@@ -245,12 +182,12 @@ static const struct {
     {"gen_tp_update_cose_sign1_esp256.hex", TEEP_PROFILE_LEGACY},
 };
 
-static void bench_messages(char **out, size_t *len, size_t *cap)
+static void bench_messages(bench_text_t *out)
 {
-    append(out, len, cap,
-           "| message (vector) | profile | bytes | decode ns | encode ns | "
-           "peek ns | COSE parse + decode ns | full / peek |\n"
-           "|---|---|---:|---:|---:|---:|---:|---:|\n");
+    bench_text_append(
+        out, "| message (vector) | profile | bytes | decode ns | encode ns | "
+             "peek ns | COSE parse + decode ns | full / peek |\n"
+             "|---|---|---:|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < sizeof(message_vectors) / sizeof(message_vectors[0]);
          i++) {
         msg_case_t *c = calloc(1, sizeof(*c));
@@ -282,16 +219,16 @@ static void bench_messages(char **out, size_t *len, size_t *cap)
                  c->file);
         printf("%-70s dec %7.0f enc %7.0f peek %6.0f full %7.0f ns\n", name,
                dec, enc, peek, full);
-        append(out, len, cap,
-               "| %s | %s | %zu | %.0f | %.0f | %.0f | %.0f | %.1fx |\n", name,
-               teep_profile_name(c->profile), c->cose_len, dec, enc, peek, full,
-               full / peek);
+        bench_text_append(
+            out, "| %s | %s | %zu | %.0f | %.0f | %.0f | %.0f | %.1fx |\n",
+            name, teep_profile_name(c->profile), c->cose_len, dec, enc, peek,
+            full, full / peek);
         free(c->cose);
         free(c);
     }
 }
 
-static void bench_signatures(char **out, size_t *len, size_t *cap)
+static void bench_signatures(bench_text_t *out)
 {
     static const struct {
         const char *name;
@@ -301,9 +238,9 @@ static void bench_signatures(char **out, size_t *len, size_t *cap)
         {"ESP256 (-9)", TEEP_KEY_P256, TEEP_ALG_ESP256},
         {"Ed25519 (-19)", TEEP_KEY_ED25519, TEEP_ALG_ED25519},
     };
-    append(out, len, cap,
-           "\n| algorithm | backend | COSE_Sign1 signs/s | verifies/s |\n"
-           "|---|---|---:|---:|\n");
+    bench_text_append(
+        out, "\n| algorithm | backend | COSE_Sign1 signs/s | verifies/s |\n"
+             "|---|---|---:|---:|\n");
     for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
         sign_case_t *c = calloc(1, sizeof(*c));
         c->alg = algs[i].alg;
@@ -316,8 +253,9 @@ static void bench_signatures(char **out, size_t *len, size_t *cap)
         if (rc != 0) {
             printf("%-14s %-8s unavailable (%s)\n", algs[i].name,
                    teep_crypto_backend(), teep_strerror(rc));
-            append(out, len, cap, "| %s | %s | n/a (%s) | n/a |\n",
-                   algs[i].name, teep_crypto_backend(), teep_strerror(rc));
+            bench_text_append(out, "| %s | %s | n/a (%s) | n/a |\n",
+                              algs[i].name, teep_crypto_backend(),
+                              teep_strerror(rc));
         } else {
             double sign = 1e9 / measure(op_sign, c);
             op_sign(c); /* parsed points into c->cose: re-sign last */
@@ -325,8 +263,8 @@ static void bench_signatures(char **out, size_t *len, size_t *cap)
             double verify = 1e9 / measure(op_verify, c);
             printf("%-14s %-8s %9.0f signs/s %9.0f verifies/s\n", algs[i].name,
                    teep_crypto_backend(), sign, verify);
-            append(out, len, cap, "| %s | %s | %.0f | %.0f |\n", algs[i].name,
-                   teep_crypto_backend(), sign, verify);
+            bench_text_append(out, "| %s | %s | %.0f | %.0f |\n", algs[i].name,
+                              teep_crypto_backend(), sign, verify);
         }
         teep_key_clear(&c->key);
         free(c);
@@ -336,12 +274,12 @@ static void bench_signatures(char **out, size_t *len, size_t *cap)
 /* MB/s (10^6 bytes) of teep_pd_encrypt and teep_pd_decrypt per profile
  * for a 1 MiB payload: each call is one key agreement, one key derivation
  * (and wrap) and the content cipher over the payload. */
-static void bench_pd(char **out, size_t *len, size_t *cap)
+static void bench_pd(bench_text_t *out)
 {
     enum { PAYLOAD = 1 << 20 };
-    append(out, len, cap,
-           "\n| PD profile (1 MiB payload) | backend | encrypt MB/s | "
-           "decrypt MB/s |\n|---|---|---:|---:|\n");
+    bench_text_append(
+        out, "\n| PD profile (1 MiB payload) | backend | encrypt MB/s | "
+             "decrypt MB/s |\n|---|---|---:|---:|\n");
     size_t n = 0;
     const teep_pd_profile_t *profiles = teep_pd_profiles(&n);
     uint8_t *plain = calloc(1, PAYLOAD);
@@ -376,13 +314,13 @@ static void bench_pd(char **out, size_t *len, size_t *cap)
         if (rc != 0) {
             printf("%-26s %-8s unavailable (%s)\n", p->name,
                    teep_crypto_backend(), teep_strerror(rc));
-            append(out, len, cap, "| %s | %s | n/a (%s) | n/a |\n", p->name,
-                   teep_crypto_backend(), teep_strerror(rc));
+            bench_text_append(out, "| %s | %s | n/a (%s) | n/a |\n", p->name,
+                              teep_crypto_backend(), teep_strerror(rc));
         } else {
             printf("%-26s %-8s %8.1f MB/s encrypt %8.1f MB/s decrypt\n",
                    p->name, teep_crypto_backend(), mbs[0], mbs[1]);
-            append(out, len, cap, "| %s | %s | %.1f | %.1f |\n", p->name,
-                   teep_crypto_backend(), mbs[0], mbs[1]);
+            bench_text_append(out, "| %s | %s | %.1f | %.1f |\n", p->name,
+                              teep_crypto_backend(), mbs[0], mbs[1]);
         }
         teep_key_clear(&key);
     }
@@ -441,13 +379,13 @@ static int op_suit_process(void *arg)
 /* Envelopes of 1 KiB and 1 MiB integrated payloads, signed with ESP256:
  * each run checks the manifest digest and signature, runs the sequences and
  * the image-match (SHA-256 over the payload). */
-static void bench_suit(char **out, size_t *len, size_t *cap)
+static void bench_suit(bench_text_t *out)
 {
     static const size_t sizes[] = {1024, 1 << 20};
-    append(out, len, cap,
-           "\n| SUIT envelope (integrated payload, ESP256) | backend | "
-           "verify + process per second | payload MB/s |\n"
-           "|---|---|---:|---:|\n");
+    bench_text_append(
+        out, "\n| SUIT envelope (integrated payload, ESP256) | backend | "
+             "verify + process per second | payload MB/s |\n"
+             "|---|---|---:|---:|\n");
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         suit_case_t *c = calloc(1, sizeof(*c));
         uint8_t *payload = malloc(sizes[i]);
@@ -477,15 +415,16 @@ static void bench_suit(char **out, size_t *len, size_t *cap)
             rc = op_suit_process(c);
         if (rc != 0) {
             printf("suit %zu B: failed (%s)\n", sizes[i], teep_strerror(rc));
-            append(out, len, cap, "| %zu B | %s | n/a (%s) | n/a |\n", sizes[i],
-                   teep_crypto_backend(), teep_strerror(rc));
+            bench_text_append(out, "| %zu B | %s | n/a (%s) | n/a |\n",
+                              sizes[i], teep_crypto_backend(),
+                              teep_strerror(rc));
         } else {
             double per_s = 1e9 / measure(op_suit_process, c);
             printf("suit %8zu B payload %-8s %9.0f verify+process/s\n",
                    sizes[i], teep_crypto_backend(), per_s);
-            append(out, len, cap, "| %zu B | %s | %.0f | %.1f |\n", sizes[i],
-                   teep_crypto_backend(), per_s,
-                   per_s * (double)sizes[i] / 1e6);
+            bench_text_append(out, "| %zu B | %s | %.0f | %.1f |\n", sizes[i],
+                              teep_crypto_backend(), per_s,
+                              per_s * (double)sizes[i] / 1e6);
         }
         teep_key_clear(&c->key);
         free(c->envelope);
@@ -512,7 +451,7 @@ static int op_eat_verify(void *arg)
     return rc != 0 ? rc : c->result.status != TEEP_EAT_STATUS_AFFIRMING;
 }
 
-static void bench_eat(char **out, size_t *len, size_t *cap)
+static void bench_eat(bench_text_t *out)
 {
     eat_case_t *c = calloc(1, sizeof(*c));
     static const uint8_t nonce[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
@@ -552,21 +491,21 @@ static void bench_eat(char **out, size_t *len, size_t *cap)
     };
     if (rc == 0)
         rc = op_eat_verify(c);
-    append(out, len, cap,
-           "\n| EAT Evidence (ESP256) | backend | appraisals per second |\n"
-           "|---|---|---:|\n");
+    bench_text_append(
+        out, "\n| EAT Evidence (ESP256) | backend | appraisals per second |\n"
+             "|---|---|---:|\n");
     if (rc != 0) {
         printf("eat: failed (%s)\n",
                rc > 0 ? "not affirming" : teep_strerror(rc));
-        append(out, len, cap, "| verify + appraise | %s | n/a |\n",
-               teep_crypto_backend());
+        bench_text_append(out, "| verify + appraise | %s | n/a |\n",
+                          teep_crypto_backend());
     } else {
         double per_s = 1e9 / measure(op_eat_verify, c);
         printf("eat evidence %-8s %9.0f appraisals/s\n", teep_crypto_backend(),
                per_s);
-        append(out, len, cap,
-               "| verify + appraise (%zu B token) | %s | %.0f |\n", c->len,
-               teep_crypto_backend(), per_s);
+        bench_text_append(out,
+                          "| verify + appraise (%zu B token) | %s | %.0f |\n",
+                          c->len, teep_crypto_backend(), per_s);
     }
     teep_key_clear(&c->key);
     free(c);
@@ -607,27 +546,30 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    size_t len = 0, cap = 4096;
-    char *section = malloc(cap);
-    section[0] = 0;
+    bench_text_t section = {0};
     struct utsname u;
     uname(&u);
     time_t t = time(NULL);
     char date[32];
     strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&t));
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    append(&section, &len, &cap,
-           "## libteepproto, %s backend\n\nMeasured by `teep-bench-proto%s` "
-           "on %s (%s %s, %ld CPUs), %.2f s per figure, one thread.\n\n",
-           teep_crypto_backend(),
-           strcmp(teep_crypto_backend(), "openssl") == 0 ? "" : "-mbedtls",
-           date, u.sysname, u.machine, cpus, budget_s);
-    bench_messages(&section, &len, &cap);
-    bench_signatures(&section, &len, &cap);
-    bench_pd(&section, &len, &cap);
-    bench_suit(&section, &len, &cap);
-    bench_eat(&section, &len, &cap);
-    int rc = results != NULL ? write_results(results, section) : 0;
-    free(section);
+    bench_text_append(
+        &section,
+        "## libteepproto, %s backend\n\nMeasured by `teep-bench-proto%s` "
+        "on %s (%s %s, %ld CPUs), %.2f s per figure, one thread.\n\n",
+        teep_crypto_backend(),
+        strcmp(teep_crypto_backend(), "openssl") == 0 ? "" : "-mbedtls", date,
+        u.sysname, u.machine, cpus, budget_s);
+    bench_messages(&section);
+    bench_signatures(&section);
+    bench_pd(&section);
+    bench_suit(&section);
+    bench_eat(&section);
+    char name[32];
+    snprintf(name, sizeof(name), "proto-%s", teep_crypto_backend());
+    int rc = results != NULL ? bench_results_write("teep-bench-proto", results,
+                                                   name, section.text)
+                             : 0;
+    free(section.text);
     return rc == 0 ? 0 : 1;
 }

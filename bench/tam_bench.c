@@ -27,10 +27,9 @@
 #include <unistd.h>
 
 #include "deploy.h"
+#include "results_file.h"
 #include "peer.h"
 
-#define BEGIN_MARK  "<!-- tam:begin -->"
-#define END_MARK    "<!-- tam:end -->"
 #define MAX_THREADS 64
 
 /* The TAM's crypto in one exchange: QueryRequest signed twice (ESP256,
@@ -261,76 +260,22 @@ static double crypto_rate(teep_key_type_t type, bool verify)
     return rc == 0 && elapsed > 0 ? (double)n / elapsed : 0;
 }
 
-static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-        va_end(ap);
-        if (n >= 0 && (size_t)n < *cap - *len) {
-            *len += (size_t)n;
-            return;
-        }
-        *cap = *cap * 2 + (size_t)(n > 0 ? n : 0);
-        *buf = realloc(*buf, *cap);
-    }
-}
-
-/* Replace the text between the markers in path (or append the section). */
-static int write_results(const char *path, const char *section)
-{
-    char *old = NULL;
-    size_t old_len = 0;
-    FILE *f = fopen(path, "rb");
-    if (f != NULL) {
-        fseek(f, 0, SEEK_END);
-        old_len = (size_t)ftell(f);
-        fseek(f, 0, SEEK_SET);
-        old = calloc(1, old_len + 1);
-        old_len = old != NULL ? fread(old, 1, old_len, f) : 0;
-        fclose(f);
-    }
-    f = fopen(path, "wb");
-    if (f == NULL) {
-        fprintf(stderr, "teep-bench-tam: %s: %s\n", path, strerror(errno));
-        free(old);
-        return -1;
-    }
-    char *b = old != NULL ? strstr(old, BEGIN_MARK) : NULL;
-    char *e = b != NULL ? strstr(b, END_MARK) : NULL;
-    if (b != NULL && e != NULL) {
-        fwrite(old, 1, (size_t)(b - old), f);
-        fprintf(f, "%s\n%s%s", BEGIN_MARK, section, e);
-    } else {
-        if (old != NULL)
-            fwrite(old, 1, old_len, f);
-        fprintf(f, "\n%s\n%s%s\n", BEGIN_MARK, section, END_MARK);
-    }
-    fclose(f);
-    free(old);
-    return 0;
-}
-
-static void report_row(char **out, size_t *len, size_t *cap, const result_t *r,
-                       double bound)
+static void report_row(bench_text_t *out, const result_t *r, double bound)
 {
     if (r->rc != 0) {
         printf("%u thread(s), %s: failed: %s %s\n", r->threads, r->database,
                teep_strerror(r->rc), r->why);
-        append(out, len, cap, "| %u | %s | failed: %s | | | |\n", r->threads,
-               r->database, teep_strerror(r->rc));
+        bench_text_append(out, "| %u | %s | failed: %s | | | |\n", r->threads,
+                          r->database, teep_strerror(r->rc));
         return;
     }
     printf("%u thread(s), %-24s %7ld exchanges, %8.0f /s per core (%.0f%% "
            "of the crypto bound)\n",
            r->threads, r->database, r->exchanges, r->per_core,
            100.0 * r->per_core / bound);
-    append(out, len, cap, "| %u | %s | %ld | %.0f | %.0f | %.0f%% |\n",
-           r->threads, r->database, r->exchanges, r->per_core,
-           r->per_core * r->threads, 100.0 * r->per_core / bound);
+    bench_text_append(out, "| %u | %s | %ld | %.0f | %.0f | %.0f%% |\n",
+                      r->threads, r->database, r->exchanges, r->per_core,
+                      r->per_core * r->threads, 100.0 * r->per_core / bound);
 }
 
 static void usage(FILE *to)
@@ -399,44 +344,46 @@ int main(int argc, char **argv)
     if (system(cmd) != 0)
         fprintf(stderr, "teep-bench-tam: could not remove %s\n", db);
 
-    size_t len = 0, cap = 4096;
-    char *out = malloc(cap);
-    out[0] = 0;
+    bench_text_t out = {0};
     struct utsname u;
     uname(&u);
     time_t t = time(NULL);
     char when[32];
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&t));
-    append(&out, &len, &cap,
-           "## Reference TAM: full attested exchanges\n\n"
-           "Measured by `teep-bench-tam` on %s (%s %s, %ld CPUs), %.1f s "
-           "per figure, %s backend.  One exchange: empty POST -> "
-           "QueryRequest (COSE_Sign, ESP256 + Ed25519); QueryResponse with "
-           "EAT Evidence -> Update (a SUIT manifest the TAM builds and "
-           "signs); Success -> 204.  The TAM core runs in-process with "
-           "SQLite and without HTTP; the scripted Agent answers in the same "
-           "thread, outside the timing.  Per core = exchanges per second of "
-           "time spent in the TAM.\n\n",
-           when, u.sysname, u.machine, cpus, budget_s, teep_crypto_backend());
-    append(&out, &len, &cap,
-           "| threads | database | exchanges | per core /s | all threads /s "
-           "| of the crypto bound |\n|---:|---|---:|---:|---:|---:|\n");
+    bench_text_append(
+        &out,
+        "## Reference TAM: full attested exchanges\n\n"
+        "Measured by `teep-bench-tam` on %s (%s %s, %ld CPUs), %.1f s "
+        "per figure, %s backend.  One exchange: empty POST -> "
+        "QueryRequest (COSE_Sign, ESP256 + Ed25519); QueryResponse with "
+        "EAT Evidence -> Update (a SUIT manifest the TAM builds and "
+        "signs); Success -> 204.  The TAM core runs in-process with "
+        "SQLite and without HTTP; the scripted Agent answers in the same "
+        "thread, outside the timing.  Per core = exchanges per second of "
+        "time spent in the TAM.\n\n",
+        when, u.sysname, u.machine, cpus, budget_s, teep_crypto_backend());
+    bench_text_append(
+        &out, "| threads | database | exchanges | per core /s | all threads /s "
+              "| of the crypto bound |\n|---:|---|---:|---:|---:|---:|\n");
     printf("crypto bound: %.0f exchanges/s per core\n", bound);
     for (size_t i = 0; i < 3; i++)
-        report_row(&out, &len, &cap, &r[i], bound);
-    append(&out, &len, &cap,
-           "\nThe bound, measured in the same run: the TAM's signatures and "
-           "verifications per exchange (%d ESP256 signs, %d Ed25519 sign, "
-           "%d ESP256 verifies; COSE_Sign1 over 200 bytes as in "
-           "`teep-bench-proto`).\n\n"
-           "| operation | per second |\n|---|---:|\n"
-           "| ESP256 sign | %.0f |\n| Ed25519 sign | %.0f |\n"
-           "| ESP256 verify | %.0f |\n"
-           "| **exchange bound per core** | **%.0f** |\n",
-           EXCHANGE_ESP256_SIGNS, EXCHANGE_ED25519_SIGNS,
-           EXCHANGE_ESP256_VERIFYS, sign_p256, sign_ed, verify_p256, bound);
-    int rc = results != NULL ? write_results(results, out) : 0;
-    free(out);
+        report_row(&out, &r[i], bound);
+    bench_text_append(
+        &out,
+        "\nThe bound, measured in the same run: the TAM's signatures and "
+        "verifications per exchange (%d ESP256 signs, %d Ed25519 sign, "
+        "%d ESP256 verifies; COSE_Sign1 over 200 bytes as in "
+        "`teep-bench-proto`).\n\n"
+        "| operation | per second |\n|---|---:|\n"
+        "| ESP256 sign | %.0f |\n| Ed25519 sign | %.0f |\n"
+        "| ESP256 verify | %.0f |\n"
+        "| **exchange bound per core** | **%.0f** |\n",
+        EXCHANGE_ESP256_SIGNS, EXCHANGE_ED25519_SIGNS, EXCHANGE_ESP256_VERIFYS,
+        sign_p256, sign_ed, verify_p256, bound);
+    int rc = results != NULL ? bench_results_write("teep-bench-tam", results,
+                                                   "tam", out.text)
+                             : 0;
+    free(out.text);
     for (size_t i = 0; i < 3; i++)
         if (r[i].rc != 0)
             rc = 1;
