@@ -5,10 +5,10 @@
 # endpoint.
 . "$(dirname "$0")/lib.sh"
 
-# A port with nothing behind it: a replay TAM's, after it stopped.
+# A port with nothing behind it: a replay TAM's, stopped once the broker
+# listens (stopped earlier, its port can come back as the broker's own
+# listener's: the kernel hands out freed ports again).
 start_tam gone
-kill "$gone_PID"
-wait "$gone_PID" 2>/dev/null || true
 start_tam tam
 start_tam failing --status 500
 start_tam slow --delay-ms 1500
@@ -32,6 +32,8 @@ routes = (
 );
 CONF
 start_broker -c "$WORK/broker.conf"
+kill "$gone_PID"
+wait "$gone_PID" 2>/dev/null || true
 qresp=$(vector gen_tp26_query_response_cose_sign1_esp256)
 
 check "TAM down: 502" 502 "$(post /tam)"
