@@ -1,19 +1,15 @@
 /*
  * local_agents.c: TEEP conversations of the node's own TEEs
- * (local_agents.h), the Broker state machine of digest 4.4:
- *
- *   request op (RequestPolicyCheck / RequestTA) -> TAM URI [+ message]
- *     -> POST through the relay -> answer:
- *        message    -> ProcessTeepMessage -> reply? POST it : done (ok)
- *        no content -> done (ok)
- *        failure    -> ProcessError -> done (failed)
- *
- * A policy check is repeated until the Agent names no TAM (each call
- * names one), bounded per trigger.  Ops run on the TEE host's worker
- * threads, one at a time per TEE (its lane); everything else on the loop.
- * The Agent's messages come in plugin memory and are copied once into a
- * relay buffer (counted in teep_broker_payload_copied_bytes_total): the
- * TEE ABI hands out plugin-owned bytes, not refcounted buffers.
+ * (local_agents.h).  The Broker state machine of digest 4.4 is
+ * plugins/host/tee_conv.h's; what is the broker's own: its exchanges are
+ * POSTs through the relay, each TAM session is logged (event=
+ * local_session) and counted, and a policy check runs one at a time per
+ * TEE (a trigger while one runs is covered by it).  Ops run on the TEE
+ * host's worker threads, one at a time per TEE (its lane); everything
+ * else on the loop.  The Agent's messages come in plugin memory and are
+ * copied once into a relay buffer (counted in
+ * teep_broker_payload_copied_bytes_total): the TEE ABI hands out
+ * plugin-owned bytes, not refcounted buffers.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,35 +17,16 @@
 
 #include "local_agents.h"
 #include "log.h"
+#include "tee_conv.h"
 #include "tee_host.h"
-
-/* RequestPolicyCheck calls per trigger (one TAM each), and messages per
- * conversation: bounds against an Agent or TAM that never ends. */
-#define MAX_POLICY_ROUNDS 8
-#define MAX_MESSAGES      64
 
 typedef struct tee tee_t;
 
-enum { CONV_POLICY = 0, CONV_REQUEST_TA = 1 };
-enum { OP_REQUEST = 0, OP_PROCESS, OP_ERROR, OP_OPEN, OP_CLOSE };
-
 typedef struct conv {
+    teep_tee_conv_t conv;
     tee_t *tee;
-    int kind;
-    int op;
-    uint64_t tam_session;
     uint8_t *component; /* REQUEST_TA: the identifier's bytes */
-    size_t component_len;
-    char tam_uri[TEEP_TEE_URI_MAX];
-    teep_tee_call_t call;
-    teep_tee_request_result_t result;
-    teep_tee_buf_t reply;
-    teep_buf_t *incoming; /* the TAM's message being processed */
-    int error_code;       /* for ProcessError */
     teep_exchange_t *exchange;
-    unsigned messages;
-    bool failed;
-    const char *why;
     struct conv *next;
 } conv_t;
 
@@ -69,7 +46,6 @@ struct tee {
     bool timer_on;
     bool open;
     bool policy_running;
-    unsigned policy_rounds;
     conv_t *convs;
 };
 
@@ -90,132 +66,37 @@ struct teep_broker_agents {
     void *done_arg;
 };
 
-static void start_conv(tee_t *tee, int kind, const uint8_t *component,
-                       size_t len);
 static void maybe_closed(teep_broker_agents_t *a);
-
-/* -------------------------------------------------------------- ops */
 
 static const teep_tee_ops_t *ops_of(tee_t *tee)
 {
     return tee->slot->runner.ops;
 }
 
-static int op_run(teep_tee_call_t *call)
-{
-    conv_t *c = call->data;
-    tee_t *tee = c->tee;
-    const teep_tee_ops_t *ops = ops_of(tee);
-    teep_tee_session_t *s = tee->lane.session;
-    switch (c->op) {
-    case OP_REQUEST:
-        if (c->kind == CONV_POLICY)
-            return ops->request_policy_check(s, c->tam_session, &c->result);
-        return ops->request_ta(s, c->tam_session,
-                               (teep_slice_t){c->component, c->component_len},
-                               NULL, &c->result);
-    case OP_PROCESS:
-        return ops->process_teep_message(
-            s, c->tam_session, c->tam_uri,
-            (teep_slice_t){c->incoming->pos, teep_buf_len(c->incoming)},
-            &c->reply);
-    default:
-        return ops->process_error(s, c->tam_session, c->tam_uri, c->error_code);
-    }
-}
-
-static void op_done(teep_tee_call_t *call);
-
-static void run_op(conv_t *c, int op)
-{
-    c->op = op;
-    c->call.data = c;
-    memset(&c->reply, 0, sizeof(c->reply));
-    if (op == OP_REQUEST)
-        memset(&c->result, 0, sizeof(c->result));
-    teep_tee_runner_submit(&c->tee->slot->runner, &c->tee->lane, &c->call,
-                           op_run, op_done);
-}
-
 /* ----------------------------------------------------- conversations */
-
-static void conv_free(conv_t *c)
-{
-    tee_t *tee = c->tee;
-    const teep_tee_ops_t *ops = ops_of(tee);
-    void *state = tee->slot->runner.plugin_state;
-    ops->free_buffer(state, &c->result.message);
-    ops->free_buffer(state, &c->reply);
-    teep_buf_unref(c->incoming);
-    for (conv_t **p = &tee->convs; *p != NULL; p = &(*p)->next)
-        if (*p == c) {
-            *p = c->next;
-            break;
-        }
-    free(c->component);
-    free(c);
-}
-
-static void conv_end(conv_t *c, bool ok, const char *why)
-{
-    tee_t *tee = c->tee;
-    teep_broker_agents_t *a = tee->agents;
-    char q[200], u[TEEP_TEE_URI_MAX + 8];
-    /* The conversation's exchange lines first, then its outcome. */
-    teep_broker_logbuf_flush(a->relay->log);
-    teep_broker_log(ok ? TEEP_LOG_INFO : TEEP_LOG_WARN,
-                    "event=local_session tee=%s kind=%s tam=%s messages=%u "
-                    "result=%s reason=%s",
-                    tee->cfg->name,
-                    c->kind == CONV_POLICY ? "policy_check" : "request_ta",
-                    c->tam_uri[0] != '\0'
-                        ? teep_broker_log_quote(c->tam_uri, strlen(c->tam_uri),
-                                                u, sizeof(u))
-                        : "-",
-                    c->messages, ok ? "ok" : "failed",
-                    teep_broker_log_quote(why, strlen(why), q, sizeof(q)));
-    if (c->tam_uri[0] != '\0')
-        teep_broker_add(&a->shard->local_sessions[ok ? 0 : 1], 1);
-    /* A policy check goes on until the Agent names no more TAMs. */
-    bool again = c->kind == CONV_POLICY && c->tam_uri[0] != '\0' &&
-                 !a->closing && ++tee->policy_rounds < MAX_POLICY_ROUNDS;
-    if (c->kind == CONV_POLICY && !again)
-        tee->policy_running = false;
-    conv_free(c);
-    a->busy--;
-    if (again)
-        start_conv(tee, CONV_POLICY, NULL, 0);
-    maybe_closed(a);
-}
-
-static void conv_fail(conv_t *c, int code, const char *why)
-{
-    c->failed = true;
-    c->why = why;
-    c->error_code = code;
-    run_op(c, OP_ERROR);
-}
 
 static void on_reply(void *cb_data, const teep_exchange_reply_t *reply);
 
-/* POST bytes (plugin memory, NULL: an empty body) to the conversation's
+/* POST bytes (plugin memory, len 0: an empty body) to the conversation's
  * TAM through the relay. */
-static void post(conv_t *c, const uint8_t *bytes, size_t len)
+static int post(teep_tee_conv_t *conv, const uint8_t *bytes, size_t len,
+                const char **why)
 {
+    conv_t *c = conv->data;
     teep_broker_agents_t *a = c->tee->agents;
     teep_buf_t *body = NULL;
     if (len > 0) {
         body = teep_buf_copy(0, bytes, len);
         if (body == NULL) {
-            conv_fail(c, -ENOMEM, "out of memory");
-            return;
+            *why = "out of memory";
+            return -ENOMEM;
         }
         teep_broker_add(&a->shard->copied_bytes, len);
     }
     /* The route: the one with this TAM URI as an endpoint, else the TEE's
      * configured one, else the default. */
     const teep_broker_routes_t *t = a->relay->upstreams->routes;
-    int r = teep_broker_routes_find_url(t, c->tam_uri);
+    int r = teep_broker_routes_find_url(t, conv->tam_uri);
     const char *route = c->tee->cfg->route;
     if (r >= 0)
         route = t->routes[r].cfg->name;
@@ -230,11 +111,11 @@ static void post(conv_t *c, const uint8_t *bytes, size_t len)
         .cb = on_reply,
         .cb_data = c,
     };
-    c->messages++;
     int rc = teep_broker_relay_submit(a->relay, &req, 0, &c->exchange);
     teep_buf_unref(body);
     if (rc < 0)
-        conv_fail(c, rc, "the relay refused the message");
+        *why = "the relay refused the message";
+    return rc;
 }
 
 static void on_reply(void *cb_data, const teep_exchange_reply_t *reply)
@@ -243,89 +124,97 @@ static void on_reply(void *cb_data, const teep_exchange_reply_t *reply)
     c->exchange = NULL;
     switch (reply->outcome) {
     case TEEP_EXCHANGE_MESSAGE:
-        if (c->messages >= MAX_MESSAGES) {
-            conv_fail(c, -ELOOP, "too many messages in one conversation");
-            return;
-        }
-        c->incoming = teep_buf_ref(reply->body);
-        run_op(c, OP_PROCESS);
+        teep_tee_conv_answer(&c->conv, reply->body);
         return;
-    case TEEP_EXCHANGE_NO_CONTENT: conv_end(c, true, "the TAM is done"); return;
+    case TEEP_EXCHANGE_NO_CONTENT: teep_tee_conv_answer(&c->conv, NULL); return;
     case TEEP_EXCHANGE_FAILED:
-        conv_fail(c,
-                  reply->upstream_status > 0 ? reply->upstream_status
-                                             : -EHOSTUNREACH,
-                  reply->reason != NULL ? reply->reason : "relay failure");
+        teep_tee_conv_fail(
+            &c->conv,
+            reply->upstream_status > 0 ? reply->upstream_status : -EHOSTUNREACH,
+            reply->reason != NULL ? reply->reason : "relay failure");
         return;
     }
 }
 
-static void op_done(teep_tee_call_t *call)
+static bool session_ended(teep_tee_conv_t *conv, bool ok, const char *why)
 {
-    conv_t *c = call->data;
-    const teep_tee_ops_t *ops = ops_of(c->tee);
-    void *state = c->tee->slot->runner.plugin_state;
-    int rc = call->result;
-    switch (c->op) {
-    case OP_REQUEST:
-        if (rc < 0) {
-            conv_end(c, false, "the Agent refused the request");
-            return;
-        }
-        memcpy(c->tam_uri, c->result.tam_uri, sizeof(c->tam_uri));
-        c->tam_uri[sizeof(c->tam_uri) - 1] = '\0';
-        if (c->tam_uri[0] == '\0') {
-            conv_end(c, true, "nothing to do");
-            return;
-        }
-        post(c, c->result.message.ptr, c->result.message.len);
-        ops->free_buffer(state, &c->result.message);
-        return;
-    case OP_PROCESS:
-        teep_buf_unref(c->incoming);
-        c->incoming = NULL;
-        if (rc < 0) {
-            conv_fail(c, rc, "the Agent could not process the message");
-            return;
-        }
-        if (c->reply.ptr == NULL || c->reply.len == 0) {
-            conv_end(c, true, "the Agent is done");
-            return;
-        }
-        post(c, c->reply.ptr, c->reply.len);
-        ops->free_buffer(state, &c->reply);
-        return;
-    default: conv_end(c, false, c->why != NULL ? c->why : "failed"); return;
-    }
+    conv_t *c = conv->data;
+    tee_t *tee = c->tee;
+    teep_broker_agents_t *a = tee->agents;
+    char q[200], u[TEEP_TEE_URI_MAX + 8];
+    /* The conversation's exchange lines first, then its outcome. */
+    teep_broker_logbuf_flush(a->relay->log);
+    teep_broker_log(ok ? TEEP_LOG_INFO : TEEP_LOG_WARN,
+                    "event=local_session tee=%s kind=%s tam=%s messages=%u "
+                    "result=%s reason=%s",
+                    tee->cfg->name,
+                    conv->kind == TEEP_TEE_CONV_POLICY_CHECK ? "policy_check"
+                                                             : "request_ta",
+                    conv->tam_uri[0] != '\0'
+                        ? teep_broker_log_quote(conv->tam_uri,
+                                                strlen(conv->tam_uri), u,
+                                                sizeof(u))
+                        : "-",
+                    conv->messages, ok ? "ok" : "failed",
+                    teep_broker_log_quote(why, strlen(why), q, sizeof(q)));
+    if (conv->tam_uri[0] != '\0')
+        teep_broker_add(&a->shard->local_sessions[ok ? 0 : 1], 1);
+    return !a->closing;
 }
 
-static void start_conv(tee_t *tee, int kind, const uint8_t *component,
-                       size_t len)
+static void conv_ended(teep_tee_conv_t *conv)
+{
+    conv_t *c = conv->data;
+    tee_t *tee = c->tee;
+    teep_broker_agents_t *a = tee->agents;
+    if (conv->kind == TEEP_TEE_CONV_POLICY_CHECK)
+        tee->policy_running = false;
+    for (conv_t **p = &tee->convs; *p != NULL; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    free(c->component);
+    free(c);
+    a->busy--;
+    maybe_closed(a);
+}
+
+static const teep_tee_conv_cbs_t conv_cbs = {
+    .exchange = post,
+    .session_ended = session_ended,
+    .ended = conv_ended,
+};
+
+/* Start a conversation of kind; takes ownership of component[0..len)
+ * (malloc'd; NULL for a policy check). */
+static void start_conv(tee_t *tee, teep_tee_conv_kind_t kind,
+                       uint8_t *component, size_t len)
 {
     teep_broker_agents_t *a = tee->agents;
-    if (a->closing || !tee->open)
-        return;
-    conv_t *c = calloc(1, sizeof(*c));
-    if (c == NULL || (len > 0 && (c->component = malloc(len)) == NULL)) {
-        free(c);
+    conv_t *c = NULL;
+    if (!a->closing && tee->open && (c = calloc(1, sizeof(*c))) == NULL)
         teep_broker_log(TEEP_LOG_ERROR,
                         "event=local_session tee=%s "
                         "result=failed reason=\"out of memory\"",
                         tee->cfg->name);
-        if (kind == CONV_POLICY)
+    if (c == NULL) {
+        free(component);
+        if (kind == TEEP_TEE_CONV_POLICY_CHECK)
             tee->policy_running = false;
         return;
     }
-    if (len > 0)
-        memcpy(c->component, component, len);
-    c->component_len = len;
+    c->component = component;
     c->tee = tee;
-    c->kind = kind;
-    c->tam_session = ++a->next_session;
+    c->conv.runner = &tee->slot->runner;
+    c->conv.lane = &tee->lane;
+    c->conv.cbs = &conv_cbs;
+    c->conv.session_counter = &a->next_session;
+    c->conv.data = c;
     c->next = tee->convs;
     tee->convs = c;
     a->busy++;
-    run_op(c, OP_REQUEST);
+    teep_tee_conv_start(&c->conv, kind, c->component, len);
 }
 
 static void policy_check(tee_t *tee)
@@ -333,8 +222,7 @@ static void policy_check(tee_t *tee)
     if (tee->policy_running)
         return; /* one at a time: the running one covers this trigger */
     tee->policy_running = true;
-    tee->policy_rounds = 0;
-    start_conv(tee, CONV_POLICY, NULL, 0);
+    start_conv(tee, TEEP_TEE_CONV_POLICY_CHECK, NULL, 0);
 }
 
 static int hex_decode(const char *hex, uint8_t **out, size_t *len)
@@ -365,8 +253,7 @@ static int request_ta(tee_t *tee, const char *hex)
     int rc = hex_decode(hex, &id, &len);
     if (rc < 0)
         return rc;
-    start_conv(tee, CONV_REQUEST_TA, id, len);
-    free(id);
+    start_conv(tee, TEEP_TEE_CONV_REQUEST_TA, id, len);
     return 0;
 }
 
@@ -627,7 +514,8 @@ void teep_broker_agents_close(teep_broker_agents_t *a, void (*done)(void *arg),
             if (c->exchange != NULL) {
                 teep_broker_relay_cancel(a->relay, c->exchange);
                 c->exchange = NULL;
-                conv_fail(c, -ECANCELED, "the broker is shutting down");
+                teep_tee_conv_fail(&c->conv, -ECANCELED,
+                                   "the broker is shutting down");
             }
     }
     maybe_closed(a);

@@ -113,31 +113,19 @@ static int read_list_head(decoder_t *d, const char *what, size_t size,
     return arena_take(d, *count, size, what, it.offset, items);
 }
 
-static int read_bstr(decoder_t *d, const char *what, size_t min, size_t max,
-                     teep_slice_t *out)
+/* A byte string (TP_CBOR_BSTR) or text (TP_CBOR_TSTR) of min..max bytes,
+ * as a slice of the input. */
+static int read_string(decoder_t *d, tp_cbor_kind_t kind, const char *what,
+                       size_t min, size_t max, teep_slice_t *out)
 {
     tp_cbor_item_t it;
-    int rc = tp_cbor_expect(&d->r, TP_CBOR_BSTR, &it, what);
+    int rc = tp_cbor_expect(&d->r, kind, &it, what);
     if (rc != 0)
         return rc;
     if (it.u < min || it.u > max)
         return tp_cbor_fail(&d->r, TEEP_E_RANGE, it.offset,
-                            "%s: %llu bytes, must be %zu..%zu", what,
-                            (unsigned long long)it.u, min, max);
-    *out = (teep_slice_t){it.ptr, (size_t)it.u};
-    return 0;
-}
-
-static int read_tstr(decoder_t *d, const char *what, size_t min, size_t max,
-                     teep_slice_t *out)
-{
-    tp_cbor_item_t it;
-    int rc = tp_cbor_expect(&d->r, TP_CBOR_TSTR, &it, what);
-    if (rc != 0)
-        return rc;
-    if (it.u < min || it.u > max)
-        return tp_cbor_fail(&d->r, TEEP_E_RANGE, it.offset,
-                            "%s: text of %llu bytes, must be %zu..%zu", what,
+                            "%s: %s%llu bytes, must be %zu..%zu", what,
+                            kind == TP_CBOR_TSTR ? "text of " : "",
                             (unsigned long long)it.u, min, max);
     *out = (teep_slice_t){it.ptr, (size_t)it.u};
     return 0;
@@ -174,6 +162,19 @@ static int read_uint_list(decoder_t *d, const char *what, uint64_t max,
         else if (rc == 0)
             ((uint64_t *)*items)[i] = v;
     }
+    return rc;
+}
+
+/* "[+ X]" where each X is read by read_item into its slot of size bytes
+ * (cipher suites, SUIT COSE profiles, requested-tc-info). */
+typedef int (*list_item_fn)(decoder_t *d, const char *what, void *slot);
+
+static int read_list(decoder_t *d, const char *what, size_t size,
+                     list_item_fn read_item, void **items, size_t *count)
+{
+    int rc = read_list_head(d, what, size, items, count);
+    for (size_t i = 0; rc == 0 && i < *count; i++)
+        rc = read_item(d, what, (uint8_t *)*items + i * size);
     return rc;
 }
 
@@ -245,9 +246,9 @@ static int component_id(decoder_t *d, const tp_cbor_item_t *head,
 }
 
 /* A cipher suite: [+ [cose-type, cose-alg]], up to TEEP_SUITE_MAX_OPS. */
-static int read_cipher_suite(decoder_t *d, const char *what,
-                             teep_cipher_suite_t *suite)
+static int read_cipher_suite(decoder_t *d, const char *what, void *slot)
 {
+    teep_cipher_suite_t *suite = slot;
     tp_cbor_item_t it;
     int rc = tp_cbor_expect(&d->r, TP_CBOR_ARRAY, &it, what);
     if (rc != 0)
@@ -278,23 +279,10 @@ static int read_cipher_suite(decoder_t *d, const char *what,
     return 0;
 }
 
-static int read_cipher_suites(decoder_t *d)
-{
-    static const char what[] = "supported-teep-cipher-suites";
-    teep_message_t *m = d->m;
-    void *mem = NULL;
-    int rc = read_list_head(d, what, sizeof(teep_cipher_suite_t), &mem,
-                            &m->cipher_suites.count);
-    m->cipher_suites.items = mem;
-    for (size_t i = 0; rc == 0 && i < m->cipher_suites.count; i++)
-        rc = read_cipher_suite(d, what, &m->cipher_suites.items[i]);
-    return rc;
-}
-
 /* A SUIT COSE profile: 4 algorithms, or 2 in drafts <= 15. */
-static int read_suit_profile(decoder_t *d, const char *what,
-                             teep_suit_profile_t *p)
+static int read_suit_profile(decoder_t *d, const char *what, void *slot)
 {
+    teep_suit_profile_t *p = slot;
     tp_cbor_item_t it;
     int rc = tp_cbor_expect(&d->r, TP_CBOR_ARRAY, &it, what);
     if (rc != 0)
@@ -307,19 +295,6 @@ static int read_suit_profile(decoder_t *d, const char *what,
     p->n = (uint8_t)it.u;
     for (uint8_t i = 0; rc == 0 && i < p->n; i++)
         rc = tp_cbor_read_int(&d->r, &p->alg[i], what);
-    return rc;
-}
-
-static int read_suit_profiles(decoder_t *d)
-{
-    static const char what[] = "supported-suit-cose-profiles";
-    teep_message_t *m = d->m;
-    void *mem = NULL;
-    int rc = read_list_head(d, what, sizeof(teep_suit_profile_t), &mem,
-                            &m->suit_profiles.count);
-    m->suit_profiles.items = mem;
-    for (size_t i = 0; rc == 0 && i < m->suit_profiles.count; i++)
-        rc = read_suit_profile(d, what, &m->suit_profiles.items[i]);
     return rc;
 }
 
@@ -364,9 +339,9 @@ static int read_tc_info_value(decoder_t *d, int label, teep_requested_tc_t *tc)
 /* requested-tc-info = {component-id, ? tc-manifest-sequence-number,
  * ? have-binary}.  The map has no extension point, so any other key is
  * refused rather than silently dropped. */
-static int read_requested_tc(decoder_t *d, teep_requested_tc_t *tc)
+static int read_requested_tc(decoder_t *d, const char *what, void *slot)
 {
-    static const char what[] = "requested-tc-list";
+    teep_requested_tc_t *tc = slot;
     tp_cbor_item_t map;
     int rc = tp_cbor_expect(&d->r, TP_CBOR_MAP, &map, what);
     unsigned seen = 0;
@@ -397,18 +372,6 @@ static int read_requested_tc(decoder_t *d, teep_requested_tc_t *tc)
                           "%s: have-binary true needs "
                           "tc-manifest-sequence-number",
                           what);
-    return rc;
-}
-
-static int read_requested_tc_list(decoder_t *d)
-{
-    teep_message_t *m = d->m;
-    void *mem = NULL;
-    int rc = read_list_head(d, "requested-tc-list", sizeof(teep_requested_tc_t),
-                            &mem, &m->requested_tc_list.count);
-    m->requested_tc_list.items = mem;
-    for (size_t i = 0; rc == 0 && i < m->requested_tc_list.count; i++)
-        rc = read_requested_tc(d, &m->requested_tc_list.items[i]);
     return rc;
 }
 
@@ -447,10 +410,22 @@ static int read_list_option(decoder_t *d, teep_option_t o)
         return read_slice_list(d, what, component_id,
                                &m->unneeded_manifest_list.items,
                                &m->unneeded_manifest_list.count);
-    case TEEP_OPT_REQUESTED_TC_LIST: return read_requested_tc_list(d);
-    case TEEP_OPT_SUPPORTED_TEEP_CIPHER_SUITES: return read_cipher_suites(d);
+    case TEEP_OPT_REQUESTED_TC_LIST:
+        rc = read_list(d, what, sizeof(teep_requested_tc_t), read_requested_tc,
+                       &mem, &m->requested_tc_list.count);
+        m->requested_tc_list.items = mem;
+        return rc;
+    case TEEP_OPT_SUPPORTED_TEEP_CIPHER_SUITES:
+        rc = read_list(d, what, sizeof(teep_cipher_suite_t), read_cipher_suite,
+                       &mem, &m->cipher_suites.count);
+        m->cipher_suites.items = mem;
+        return rc;
     case TEEP_OPT_SUPPORTED_SUIT_COSE_PROFILES:
-    default: return read_suit_profiles(d);
+    default:
+        rc = read_list(d, what, sizeof(teep_suit_profile_t), read_suit_profile,
+                       &mem, &m->suit_profiles.count);
+        m->suit_profiles.items = mem;
+        return rc;
     }
 }
 
@@ -463,19 +438,24 @@ static int read_option(decoder_t *d, teep_option_t o)
     int rc;
     switch (o) {
     case TEEP_OPT_TOKEN:
-        return read_bstr(d, what, TEEP_TOKEN_MIN, TEEP_TOKEN_MAX, &m->token);
+        return read_string(d, TP_CBOR_BSTR, what, TEEP_TOKEN_MIN,
+                           TEEP_TOKEN_MAX, &m->token);
     case TEEP_OPT_CHALLENGE:
-        return read_bstr(d, what, TEEP_CHALLENGE_MIN, TEEP_CHALLENGE_MAX,
-                         &m->challenge);
+        return read_string(d, TP_CBOR_BSTR, what, TEEP_CHALLENGE_MIN,
+                           TEEP_CHALLENGE_MAX, &m->challenge);
     case TEEP_OPT_ATTESTATION_PAYLOAD:
-        return read_bstr(d, what, 0, SIZE_MAX, &m->attestation_payload);
+        return read_string(d, TP_CBOR_BSTR, what, 0, SIZE_MAX,
+                           &m->attestation_payload);
     case TEEP_OPT_ATTESTATION_PAYLOAD_FORMAT:
-        return read_tstr(d, what, 0, SIZE_MAX, &m->attestation_payload_format);
-    case TEEP_OPT_MSG: return read_tstr(d, what, 1, TEXT_MSG_MAX, &m->msg);
+        return read_string(d, TP_CBOR_TSTR, what, 0, SIZE_MAX,
+                           &m->attestation_payload_format);
+    case TEEP_OPT_MSG:
+        return read_string(d, TP_CBOR_TSTR, what, 1, TEXT_MSG_MAX, &m->msg);
     case TEEP_OPT_ERR_MSG:
-        return read_tstr(d, what, 1, TEXT_MSG_MAX, &m->err_msg);
+        return read_string(d, TP_CBOR_TSTR, what, 1, TEXT_MSG_MAX, &m->err_msg);
     case TEEP_OPT_ERR_LANG:
-        return read_tstr(d, what, 1, TEXT_LANG_MAX, &m->err_lang);
+        return read_string(d, TP_CBOR_TSTR, what, 1, TEXT_LANG_MAX,
+                           &m->err_lang);
     case TEEP_OPT_ERR_CODE: return read_err_code(d, &m->err_code);
     case TEEP_OPT_SELECTED_VERSION:
         rc = tp_cbor_read_uint(&d->r, UINT32_MAX, &v, what);
@@ -650,9 +630,11 @@ static int read_positional(decoder_t *d)
         return read_err_code(d, &m->err_code);
     if (m->type != TEEP_QUERY_REQUEST)
         return 0;
-    rc = read_cipher_suites(d);
+    /* Positional in a QueryRequest, read as the options of the same
+     * name. */
+    rc = read_list_option(d, TEEP_OPT_SUPPORTED_TEEP_CIPHER_SUITES);
     if (rc == 0)
-        rc = read_suit_profiles(d);
+        rc = read_list_option(d, TEEP_OPT_SUPPORTED_SUIT_COSE_PROFILES);
     if (rc == 0)
         rc = tp_cbor_read_uint(&d->r, UINT64_MAX, &m->data_item_requested,
                                "data-item-requested");

@@ -51,6 +51,12 @@ extern "C" {
 /* The media type of TEEP messages (draft-ietf-teep-otrp-over-http). */
 #define TEEP_MEDIA_TYPE "application/teep+cbor"
 
+/* Its CoAP Content-Format until IANA assigns one: from the experimental
+ * range 65000-65535 of RFC 7252 12.3 (the 60 recalls application/cbor).
+ * The broker's CoAP listener may be configured for another
+ * (docs/transport-coap.md, "Content-Format"). */
+#define TEEP_COAP_CONTENT_FORMAT 65060
+
 /* How an exchange ended. */
 typedef enum teep_exchange_outcome {
     TEEP_EXCHANGE_MESSAGE = 0,    /* the TAM answered with a TEEP message */

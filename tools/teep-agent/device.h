@@ -10,7 +10,8 @@
  * Files:
  *   main.c            command line, signals, start and stop, exit codes
  *   tee.c             the TEE: plugin, runner, session, op calls
- *   session.c         conversations (digest 4.4) and what triggers them
+ *   session.c         conversations (plugins/host/tee_conv.h): queue,
+ *                     transports, logs
  *   transport.c       transports by URI scheme
  *   transport_http.c  TEEP over HTTP (teepnet client)
  *   transport_ws.c    TEEP over WebSocket (one persistent connection,
@@ -19,7 +20,8 @@
  *   keys.c            the Agent's public keys, for registration
  *
  * Everything runs on one libuv loop; TEE ops run on libuv's worker
- * threads through the runner, one at a time.
+ * threads through the runner, one at a time (dev->tee.runner on
+ * dev->tee.lane: conversations run them through plugins/host/tee_conv.h).
  */
 #ifndef TEEP_AGENT_DEVICE_H
 #define TEEP_AGENT_DEVICE_H
@@ -97,16 +99,6 @@ void dev_tee_open(device_t *dev, void (*opened)(device_t *dev, int rc));
 /* Close the session (if open), then fini the plugin; closed(dev) runs on
  * the loop once nothing of the TEE is left but the loaded library. */
 void dev_tee_close(device_t *dev, void (*closed)(device_t *dev));
-
-/* Run fn on a worker (op calls of one session never overlap), then done
- * on the loop. */
-void dev_tee_call(device_t *dev, teep_tee_call_t *call, teep_tee_call_fn fn,
-                  teep_tee_done_cb done);
-
-/* The session's ops, session handle and buffer release. */
-const teep_tee_ops_t *dev_tee_ops(const device_t *dev);
-teep_tee_session_t *dev_tee_session(const device_t *dev);
-void dev_tee_free(device_t *dev, teep_tee_buf_t *buf);
 
 /* ---- transports (transport*.c) ----------------------------------------- */
 
@@ -207,7 +199,6 @@ struct dev {
     dev_conv_t *queue_head, *queue_tail;
     bool policy_queued; /* a policy check waits or runs */
     bool policy_again;  /* another was asked for meanwhile */
-    unsigned policy_rounds;
     uint64_t next_session;
     unsigned sessions_ok, sessions_failed;
     bool stopping;

@@ -12,23 +12,15 @@
 
 #include "device.h"
 
-const teep_tee_ops_t *dev_tee_ops(const device_t *dev)
+static const teep_tee_ops_t *dev_tee_ops(const device_t *dev)
 {
     return dev->tee.runner.ops;
 }
 
-teep_tee_session_t *dev_tee_session(const device_t *dev)
-{
-    return dev->tee.lane.session;
-}
-
-void dev_tee_free(device_t *dev, teep_tee_buf_t *buf)
-{
-    dev_tee_ops(dev)->free_buffer(dev->tee.runner.plugin_state, buf);
-}
-
-void dev_tee_call(device_t *dev, teep_tee_call_t *call, teep_tee_call_fn fn,
-                  teep_tee_done_cb done)
+/* Run fn on a worker (op calls of one session never overlap), then done
+ * on the loop. */
+static void dev_tee_call(device_t *dev, teep_tee_call_t *call,
+                         teep_tee_call_fn fn, teep_tee_done_cb done)
 {
     teep_tee_runner_submit(&dev->tee.runner, &dev->tee.lane, call, fn, done);
 }

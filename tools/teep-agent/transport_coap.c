@@ -33,10 +33,8 @@
 #include <coap3/coap.h>
 
 #include "device.h"
+#include "teep/transport_plugin.h"
 
-/* The TEEP Content-Format of the binding until IANA assigns one. */
-#define TEEP_COAP_FORMAT 65060
-#define CBOR_FORMAT      60
 #define OBSERVE_RENEW_MS 120000
 #define MAX_SEGMENTS     8
 #define MAX_TOKEN        8
@@ -179,7 +177,7 @@ static void on_teep_answer(coap_dev_t *t, const coap_pdu_t *rcvd)
         answer(t, &a);
         return;
     }
-    if (content_format(rcvd) != TEEP_COAP_FORMAT) {
+    if (content_format(rcvd) != TEEP_COAP_CONTENT_FORMAT) {
         fail(t, -EPROTO, "the answer is not application/teep+cbor");
         return;
     }
@@ -304,9 +302,10 @@ static coap_pdu_t *request(coap_dev_t *t, coap_pdu_type_t type,
     if (ok && teep_payload)
         ok = coap_insert_optlist(
             &opts,
-            coap_new_optlist(
-                COAP_OPTION_CONTENT_FORMAT,
-                coap_encode_var_safe(buf, sizeof(buf), TEEP_COAP_FORMAT), buf));
+            coap_new_optlist(COAP_OPTION_CONTENT_FORMAT,
+                             coap_encode_var_safe(buf, sizeof(buf),
+                                                  TEEP_COAP_CONTENT_FORMAT),
+                             buf));
     if (ok)
         ok = coap_add_optlist_pdu(pdu, &opts);
     coap_delete_optlist(opts);

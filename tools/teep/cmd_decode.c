@@ -59,16 +59,6 @@ static json_t *message_json(const cli_message_t *m)
     return root;
 }
 
-static int print_json(const cli_cmd_t *cmd, const json_t *j)
-{
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (text == NULL)
-        return cli_error(cmd, "out of memory");
-    int rc = puts(text) < 0 ? cli_error(cmd, "cannot write stdout") : 0;
-    free(text);
-    return rc;
-}
-
 static int decode_file(const char *path, int profile)
 {
     const cli_cmd_t *cmd = &cli_cmd_decode;
@@ -83,12 +73,11 @@ static int decode_file(const char *path, int profile)
         rc = cli_diag_error(cmd, path, rc, &diag);
     } else {
         json_t *j = message_json(&m);
-        rc = j != NULL ? print_json(cmd, j)
+        rc = j != NULL ? cli_print_json(cmd, j)
                        : cli_error(cmd,
                                    "%s: text that is not UTF-8, or out "
                                    "of memory",
                                    cli_input_label(path));
-        json_decref(j);
     }
     cli_message_free(&m);
     cli_buf_free(&in);

@@ -685,18 +685,8 @@ static int run_decode(int argc, char **argv)
     cli_buf_t in = {0};
     teep_suit_envelope_t env;
     rc = read_envelope(cmd, path, &in, &env);
-    if (rc == 0) {
-        json_t *j = envelope_json(&env, 0);
-        char *text = j != NULL
-                         ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
-                         : NULL;
-        json_decref(j);
-        if (text == NULL)
-            rc = cli_error(cmd, "out of memory");
-        else if (puts(text) < 0)
-            rc = cli_error(cmd, "cannot write stdout");
-        free(text);
-    }
+    if (rc == 0)
+        rc = cli_print_json(cmd, envelope_json(&env, 0));
     cli_buf_free(&in);
     return rc;
 }
@@ -735,34 +725,19 @@ static bool verify_envelope(const char *label, teep_suit_envelope_t *env,
 
 static int run_verify(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"key", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const cli_cmd_t *cmd = &suit_verify;
     cli_keys_t keys = {0};
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, ":k:h", options, NULL)) != -1) {
-        if (opt == 'k')
-            rc = cli_keys_add(cmd, &keys, optarg);
-        else
-            return cli_option_default(cmd, opt, argv);
-        if (rc != 0)
-            return rc;
-    }
     const char *path;
     cli_buf_t in = {0};
     teep_suit_envelope_t env;
-    rc = cli_one_operand(cmd, argc, argv, &path);
-    if (rc == 0)
-        rc = cli_keys_load(cmd, &keys);
-    if (rc == 0)
+    int rc;
+    if (cli_key_check_args(cmd, argc, argv, &keys, &path, &rc)) {
         rc = read_envelope(cmd, path, &in, &env);
-    if (rc == 0)
-        rc = verify_envelope(cli_input_label(path), &env, &keys, 0)
-                 ? CLI_EXIT_OK
-                 : CLI_EXIT_FAIL;
+        if (rc == 0)
+            rc = verify_envelope(cli_input_label(path), &env, &keys, 0)
+                     ? CLI_EXIT_OK
+                     : CLI_EXIT_FAIL;
+    }
     cli_buf_free(&in);
     cli_keys_clear(&keys);
     return rc;

@@ -1,6 +1,5 @@
 /* cmd_verify.c: `teep verify`: check the signature(s) of a COSE_Sign1 or
  * COSE_Sign against one or more keys. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -99,31 +98,16 @@ static int verify_cose(const char *path, const cli_buf_t *in,
 
 static int run(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"key", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const cli_cmd_t *cmd = &cli_cmd_verify;
     cli_keys_t keys = {0};
-    int opt, rc;
-    while ((opt = getopt_long(argc, argv, ":k:h", options, NULL)) != -1) {
-        if (opt == 'k')
-            rc = cli_keys_add(cmd, &keys, optarg);
-        else
-            return cli_option_default(cmd, opt, argv);
-        if (rc != 0)
-            return rc;
-    }
     const char *path;
     cli_buf_t in = {0};
-    rc = cli_one_operand(cmd, argc, argv, &path);
-    if (rc == 0)
-        rc = cli_keys_load(cmd, &keys);
-    if (rc == 0)
+    int rc;
+    if (cli_key_check_args(cmd, argc, argv, &keys, &path, &rc)) {
         rc = cli_read_input(cmd, path, &in);
-    if (rc == 0)
-        rc = verify_cose(path, &in, &keys);
+        if (rc == 0)
+            rc = verify_cose(path, &in, &keys);
+    }
     cli_buf_free(&in);
     cli_keys_clear(&keys);
     return rc;

@@ -4,15 +4,17 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* TEEP messages are small; this bounds what a mistaken path (a disk image,
- * /dev/zero) can make us allocate. */
-#define CLI_MAX_INPUT (16u * 1024 * 1024)
+/* This bounds what a mistaken path (a disk image, /dev/zero) can make us
+ * allocate.  TEEP messages are small, but `teep pd encrypt` takes whole
+ * PD, which the TAM and the Agent accept up to 64 MiB. */
+#define CLI_MAX_INPUT (64u * 1024 * 1024)
 
 void cli_buf_free(cli_buf_t *buf)
 {
@@ -71,7 +73,7 @@ int cli_read_file(const cli_cmd_t *cmd, const char *path, cli_buf_t *out)
     if (rc != 0) {
         cli_buf_free(out);
         return cli_error(cmd, "%s: cannot read: %s", cli_input_label(path),
-                         rc == -EFBIG ? "larger than 16 MiB" : strerror(-rc));
+                         rc == -EFBIG ? "larger than 64 MiB" : strerror(-rc));
     }
     return 0;
 }
@@ -165,6 +167,18 @@ static int write_all(int fd, const void *bytes, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int cli_print_json(const cli_cmd_t *cmd, json_t *j)
+{
+    char *text =
+        j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    if (text == NULL)
+        return cli_error(cmd, "out of memory");
+    int rc = puts(text) < 0 ? cli_error(cmd, "cannot write stdout") : 0;
+    free(text);
+    return rc;
 }
 
 int cli_write_file(const cli_cmd_t *cmd, const char *path, mode_t mode,
@@ -286,4 +300,31 @@ void cli_keys_clear(cli_keys_t *keys)
     for (size_t i = 0; i < keys->count; i++)
         teep_key_clear(&keys->keys[i]);
     keys->count = 0;
+}
+
+bool cli_key_check_args(const cli_cmd_t *cmd, int argc, char **argv,
+                        cli_keys_t *keys, const char **path, int *exit_code)
+{
+    static const struct option options[] = {
+        {"key", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt, rc;
+    while ((opt = getopt_long(argc, argv, ":k:h", options, NULL)) != -1) {
+        if (opt != 'k') {
+            *exit_code = cli_option_default(cmd, opt, argv);
+            return false;
+        }
+        rc = cli_keys_add(cmd, keys, optarg);
+        if (rc != 0) {
+            *exit_code = rc;
+            return false;
+        }
+    }
+    rc = cli_one_operand(cmd, argc, argv, path);
+    if (rc == 0)
+        rc = cli_keys_load(cmd, keys);
+    *exit_code = rc;
+    return rc == 0;
 }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "teep/cose.h"
 
@@ -68,6 +70,10 @@ bool cli_output_option(int opt, const char *arg, cli_output_t *out);
 int cli_write_output(const cli_cmd_t *cmd, const cli_output_t *out,
                      const uint8_t *bytes, size_t len);
 
+/* Print j on stdout (indented, members in order) and drop the reference:
+ * takes it; NULL stands for out of memory.  Returns 0 or the exit code. */
+int cli_print_json(const cli_cmd_t *cmd, json_t *j);
+
 /* Create or truncate path with the given mode (applied even when the file
  * existed, so a private key never keeps looser permissions) and write. */
 int cli_write_file(const cli_cmd_t *cmd, const char *path, mode_t mode,
@@ -95,5 +101,16 @@ int cli_keys_add(const cli_cmd_t *cmd, cli_keys_t *keys, const char *path);
 int cli_keys_load(const cli_cmd_t *cmd, cli_keys_t *keys);
 /* Wipe and release every key. */
 void cli_keys_clear(cli_keys_t *keys);
+
+/*
+ * The command line of a command that checks FILE against keys (teep
+ * verify, teep suit verify): -k/--key KEY (repeatable), -h/--help and one
+ * FILE operand; then the keys are loaded.  Returns true with *path set and
+ * the keys loaded: go on.  Returns false when the command is over (help
+ * printed, or a usage error or an unreadable key reported), with
+ * *exit_code set.  Either way the caller ends with cli_keys_clear(keys).
+ */
+bool cli_key_check_args(const cli_cmd_t *cmd, int argc, char **argv,
+                        cli_keys_t *keys, const char **path, int *exit_code);
 
 #endif
