@@ -21,6 +21,11 @@
 # Usage: bench/run-relay.sh [--install] [BUILD_DIR] [SECONDS] [ROUNDS]
 #   --install   apt-get install haproxy and nginx-light when missing (the
 #               benchmark's own dependencies, not the tests')
+# TEEP_RELAY_RESULTS=FILE writes the section into FILE instead of
+# bench/RESULTS.md ("-": print it only), for trial runs.
+# TEEP_RELAY_BASELINE=DIR also measures DIR/bin/teep-broker (another
+# build, e.g. before a change) as the target "baseline", in the same
+# rounds.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,10 +66,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-# A free port (the kernel's pick, released again at once).
+# A port no TCP socket uses (a listener's, or an ephemeral port of a
+# connection: either makes bind fail).
 free_port() {
     port=$(shuf -i 20000-59999 -n 1)
-    while ss -ltn | awk '{print $4}' | grep -q ":$port\$"; do
+    while ss -tan | awk '{print $4}' | grep -q ":$port\$"; do
         port=$(shuf -i 20000-59999 -n 1)
     done
     echo "$port"
@@ -101,6 +107,17 @@ pids="$pids $!"
 wait_port "$broker"
 admin=$(grep -o 'admin_listening uri=http://127.0.0.1:[0-9]*' "$work/broker.log" |
     sed 's/.*://')
+
+baseline_port=""
+if [ -n "${TEEP_RELAY_BASELINE:-}" ]; then
+    baseline_port=$(free_port)
+    "$TEEP_RELAY_BASELINE/bin/teep-broker" \
+        --listen "http://127.0.0.1:$baseline_port" \
+        --tam "http://127.0.0.1:$tam/tam" --workers 1 --quiet-exchanges \
+        2>"$work/baseline.log" &
+    pids="$pids $!"
+    wait_port "$baseline_port"
+fi
 
 if [ $have_haproxy = 1 ]; then
     haproxy_port=$(free_port)
@@ -170,6 +187,7 @@ run() {
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 targets="direct:$tam teep-broker:$broker"
+[ -n "$baseline_port" ] && targets="$targets baseline:$baseline_port"
 [ $have_haproxy = 1 ] && targets="$targets haproxy:$haproxy_port"
 [ $have_nginx = 1 ] && targets="$targets nginx:$nginx_port"
 
@@ -258,7 +276,8 @@ haproxy_rps=0
 } >"$work/section.md"
 cat "$work/section.md"
 
-results=$top/bench/RESULTS.md
+results=${TEEP_RELAY_RESULTS:-$top/bench/RESULTS.md}
+[ "$results" = "-" ] && exit 0
 begin='<!-- relay:begin -->'
 end='<!-- relay:end -->'
 if grep -q "$begin" "$results" 2>/dev/null; then

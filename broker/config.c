@@ -616,19 +616,8 @@ int teep_broker_config_route(const teep_broker_config_t *cfg, const char *name,
 
 int teep_broker_listen_addr(const char *s, char *host_out, uint16_t *port)
 {
-    size_t n = strlen(s);
-    if (n >= 2 && s[n - 2] == ':' && s[n - 1] == '0') {
-        char copy[TEEP_HTTP_MAX_HOST + 8];
-        if (n >= sizeof(copy))
-            return -EINVAL;
-        memcpy(copy, s, n + 1);
-        copy[n - 1] = '1';
-        if (teep_http_hostport_parse(copy, 0, host_out, port) < 0)
-            return -EINVAL;
-        *port = 0;
-    } else if (teep_http_hostport_parse(s, 0, host_out, port) < 0) {
+    if (teep_http_hostport_parse(s, 0, host_out, port) < 0)
         return -EINVAL;
-    }
     struct sockaddr_storage ss;
     return teep_http_addr_literal(host_out, *port, &ss) < 0 ? -EINVAL : 0;
 }

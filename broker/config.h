@@ -139,9 +139,9 @@ int teep_broker_config_parse(teep_broker_config_t *cfg, const char *text,
  */
 int teep_broker_config_check(const teep_broker_config_t *cfg, FILE *err);
 
-/* Parse "host:port" where port may be 0 (an ephemeral port, which
- * teep_http_hostport_parse refuses since it parses where to connect).
- * host_out holds TEEP_HTTP_MAX_HOST + 1 bytes.  Returns 0 or -EINVAL. */
+/* Parse "host:port" where port may be 0 (an ephemeral port) and host is
+ * an address literal.  host_out holds TEEP_HTTP_MAX_HOST + 1 bytes.
+ * Returns 0 or -EINVAL. */
 int teep_broker_listen_addr(const char *s, char *host_out, uint16_t *port);
 
 /* Index of the route named name (len bytes), or -1. */

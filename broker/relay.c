@@ -43,7 +43,7 @@ struct teep_exchange {
     uint8_t token_len;
     bool route_known;
     uint8_t token[8]; /* the first bytes, for the log */
-    char peer[48];
+    char peer[56];    /* "[IPv6]:port" fits */
     char device[48];
     teep_exchange_reply_t reply; /* a deferred completion */
     char reason[200];

@@ -9,8 +9,10 @@
 
 #include "teep/http.h"
 
-/* Digits of a port, 1..65535, exactly len of them. */
-static int parse_port(const char *s, size_t len, uint16_t *port)
+/* Digits of a port, 1..65535 (0..65535 with allow_zero: a listener's
+ * "any port"), exactly len of them. */
+static int parse_port(const char *s, size_t len, bool allow_zero,
+                      uint16_t *port)
 {
     if (len == 0 || len > 5)
         return -EINVAL;
@@ -20,7 +22,7 @@ static int parse_port(const char *s, size_t len, uint16_t *port)
             return -EINVAL;
         v = v * 10 + (unsigned)(s[i] - '0');
     }
-    if (v == 0 || v > 65535)
+    if ((v == 0 && !allow_zero) || v > 65535)
         return -EINVAL;
     *port = (uint16_t)v;
     return 0;
@@ -36,6 +38,7 @@ static bool host_char(char c, bool bracketed)
 
 /* Split an authority s[0..len) into host and port. */
 static int parse_authority(const char *s, size_t len, uint16_t default_port,
+                           bool allow_zero,
                            char host_out[TEEP_HTTP_MAX_HOST + 1],
                            uint16_t *port)
 {
@@ -65,7 +68,8 @@ static int parse_authority(const char *s, size_t len, uint16_t default_port,
         if (default_port == 0)
             return -EINVAL;
         *port = default_port;
-    } else if (rest[0] != ':' || parse_port(rest + 1, rest_len - 1, port)) {
+    } else if (rest[0] != ':' ||
+               parse_port(rest + 1, rest_len - 1, allow_zero, port)) {
         return -EINVAL;
     }
     memcpy(host_out, host, host_len);
@@ -77,7 +81,7 @@ int teep_http_hostport_parse(const char *s, uint16_t default_port,
                              char host_out[TEEP_HTTP_MAX_HOST + 1],
                              uint16_t *port)
 {
-    return parse_authority(s, strlen(s), default_port, host_out, port);
+    return parse_authority(s, strlen(s), default_port, true, host_out, port);
 }
 
 int teep_http_url_parse(const char *url, teep_http_url_t *out)
@@ -95,7 +99,7 @@ int teep_http_url_parse(const char *url, teep_http_url_t *out)
     }
     size_t auth_len = strcspn(p, "/?#");
     if (memchr(p, '@', auth_len) != NULL ||
-        parse_authority(p, auth_len, out->tls ? 443 : 80, out->host,
+        parse_authority(p, auth_len, out->tls ? 443 : 80, false, out->host,
                         &out->port) < 0)
         return TEEP_HTTP_E_URL;
     const char *path = p + auth_len;

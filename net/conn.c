@@ -26,9 +26,16 @@ enum { BODY_NONE = 0, BODY_VIEW, BODY_DIRECT, BODY_GROW };
 #define GROW_INITIAL 4096
 /* A peer that does not take its last response in this time is cut. */
 #define FINISH_SEND_TIMEOUT_MS 10000
+/* An idle connection keeps its empty read buffer this long (ms). */
+#define RBUF_LINGER_MS 250
+/* Writes of up to this many buffers are tried at once (HTTP: head and
+ * body). */
+#define TRY_WRITE_MAX_BUFS 4
 
 static void conn_parse(teep_http__conn_t *c);
 static void tls_pump(teep_http__conn_t *c);
+static void run_done(uv_idle_t *idle);
+static void timer_due_at(teep_http__conn_t *c, uint64_t due);
 
 static void read_stop(teep_http__conn_t *c)
 {
@@ -137,6 +144,8 @@ static int message_done(teep_http__conn_t *c)
     }
     c->body_mode = BODY_NONE;
     c->body_len = 0;
+    c->prev_message_at = c->last_message_at;
+    c->last_message_at = uv_now(c->tcp.loop);
     int rc = c->ops->on_message(c, body);
     teep_buf_unref(c->head_buf);
     c->head_buf = NULL;
@@ -145,18 +154,37 @@ static int message_done(teep_http__conn_t *c)
     return rc;
 }
 
-/* Between messages with nothing unparsed, a keep-alive connection gives
- * its read buffer back: an idle connection then costs no buffer (nginx
- * does the same), and the next read allocates one again.  A request still
- * being answered keeps the bytes it points to through its own
- * reference. */
-static void release_idle_rbuf(teep_http__conn_t *c)
+/* Whether the read buffer holds nothing for the connection: between
+ * messages, nothing unparsed. */
+static bool rbuf_unused(const teep_http__conn_t *c)
 {
-    if (c->rbuf != NULL && c->parser.state == TEEP_HTTP__IDLE &&
-        c->body_mode == BODY_NONE && teep_buf_len(c->rbuf) == 0) {
+    return c->rbuf != NULL && c->parser.state == TEEP_HTTP__IDLE &&
+           c->body_mode == BODY_NONE && teep_buf_len(c->rbuf) == 0;
+}
+
+/* Between messages a keep-alive connection gives its read buffer back:
+ * an idle connection then costs no buffer (nginx does the same), and the
+ * next read allocates one again.  A busy connection (its last two
+ * messages less than RBUF_LINGER_MS apart) keeps it until it has been
+ * idle that long, and reads every message into the same buffer: a fresh
+ * 16 KiB buffer per message cost a malloc and a free, and the allocator
+ * trimming and re-faulting those pages cost more than the relay itself.
+ * A connection that sent one message and went quiet (most agents) gives
+ * it back at once, so a burst of them does not hold a buffer each.  A
+ * request still being answered keeps the bytes it points to through its
+ * own reference. */
+static void rbuf_idle(teep_http__conn_t *c)
+{
+    if (!rbuf_unused(c))
+        return;
+    if (c->prev_message_at == 0 ||
+        c->last_message_at - c->prev_message_at >= RBUF_LINGER_MS) {
         teep_buf_unref(c->rbuf);
         c->rbuf = NULL;
+        return;
     }
+    c->rbuf_release_at = uv_now(c->tcp.loop) + RBUF_LINGER_MS;
+    timer_due_at(c, c->rbuf_release_at);
 }
 
 static void conn_parse(teep_http__conn_t *c)
@@ -175,7 +203,7 @@ static void conn_parse(teep_http__conn_t *c)
             return;
         }
         if (len == 0) {
-            release_idle_rbuf(c);
+            rbuf_idle(c);
             return;
         }
         size_t used;
@@ -429,6 +457,41 @@ static void tls_pump(teep_http__conn_t *c)
 
 /* ------------------------------------------------------------- writes */
 
+/* A write the socket took at once: its callback runs on the next loop
+ * turn (idle handles run before the loop polls again, and an active one
+ * keeps that poll from blocking), as a uv_write's would. */
+static void write_sent(teep_http__conn_t *c, teep_http__write_t *w)
+{
+    w->next_done = NULL;
+    *c->done_tail = w;
+    c->done_tail = &w->next_done;
+    if (!uv_is_active((uv_handle_t *)&c->done_idle))
+        uv_idle_start(&c->done_idle, run_done);
+}
+
+/* Callbacks of writes sent at once.  A callback may write again: that
+ * write waits for the next turn. */
+static void run_done_list(teep_http__conn_t *c)
+{
+    teep_http__write_t *w = c->done_head;
+    c->done_head = NULL;
+    c->done_tail = &c->done_head;
+    while (w != NULL) {
+        teep_http__write_t *next = w->next_done;
+        teep_buf_unref(w->cipher);
+        w->cipher = NULL;
+        w->cb(w, 0);
+        w = next;
+    }
+}
+
+static void run_done(uv_idle_t *idle)
+{
+    teep_http__conn_t *c = conn_of((uv_handle_t *)idle);
+    uv_idle_stop(idle);
+    run_done_list(c);
+}
+
 int teep_http__conn_write(teep_http__conn_t *c, teep_http__write_t *w,
                           const uv_buf_t *bufs, unsigned nbufs,
                           teep_http__write_cb cb)
@@ -454,8 +517,35 @@ int teep_http__conn_write(teep_http__conn_t *c, teep_http__write_t *w,
         bufs = &sealed;
         nbufs = 1;
     }
+    size_t total = 0;
     for (unsigned i = 0; i < nbufs; i++)
-        count_out(c, bufs[i].len);
+        total += bufs[i].len;
+    count_out(c, total);
+    uv_buf_t rest[TRY_WRITE_MAX_BUFS];
+    if (nbufs <= TRY_WRITE_MAX_BUFS) {
+        /* Fails with UV_EAGAIN while earlier writes are queued, so the
+         * order holds; any other error is left to uv_write to report. */
+        int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, nbufs);
+        if (n >= 0 && (size_t)n == total) {
+            write_sent(c, w);
+            return 0;
+        }
+        if (n > 0) {
+            size_t skip = (size_t)n;
+            unsigned k = 0;
+            for (unsigned i = 0; i < nbufs; i++) {
+                if (skip >= bufs[i].len) {
+                    skip -= bufs[i].len;
+                    continue;
+                }
+                rest[k++] = uv_buf_init(bufs[i].base + skip,
+                                        (unsigned)(bufs[i].len - skip));
+                skip = 0;
+            }
+            bufs = rest;
+            nbufs = k;
+        }
+    }
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, nbufs, write_done);
     if (rc < 0) {
         teep_buf_unref(w->cipher);
@@ -466,13 +556,52 @@ int teep_http__conn_write(teep_http__conn_t *c, teep_http__write_t *w,
 
 /* ---------------------------------------------------- timers, closing */
 
+static void timer_cb(uv_timer_t *t);
+
+/* Two deadlines share the libuv timer: the owner's (deadline) and the
+ * read buffer's (rbuf_release_at).  They move on every message; the
+ * libuv timer (a heap entry) is only restarted when it would fire too
+ * late, and firing early re-arms it for what is left. */
+static void timer_due_at(teep_http__conn_t *c, uint64_t due)
+{
+    if (c->timer_due != 0 && c->timer_due <= due)
+        return;
+    uint64_t now = uv_now(c->tcp.loop);
+    uv_timer_start(&c->timer, timer_cb, due > now ? due - now : 0, 0);
+    c->timer_due = due;
+}
+
+static void arm(teep_http__conn_t *c, uint64_t ms)
+{
+    c->deadline = uv_now(c->tcp.loop) + ms;
+    timer_due_at(c, c->deadline);
+}
+
 static void timer_cb(uv_timer_t *t)
 {
     teep_http__conn_t *c = conn_of((uv_handle_t *)t);
-    if (c->finishing)
-        teep_http__conn_close(c);
-    else
-        c->ops->on_timeout(c);
+    uint64_t now = uv_now(t->loop);
+    c->timer_due = 0;
+    if (c->rbuf_release_at != 0 && c->rbuf_release_at <= now) {
+        c->rbuf_release_at = 0;
+        if (rbuf_unused(c)) {
+            teep_buf_unref(c->rbuf);
+            c->rbuf = NULL;
+        }
+    }
+    if (c->deadline != 0 && c->deadline <= now) {
+        c->deadline = 0;
+        if (c->finishing)
+            teep_http__conn_close(c);
+        else
+            c->ops->on_timeout(c); /* may close, or arm again */
+    }
+    if (c->closing)
+        return;
+    if (c->rbuf_release_at != 0)
+        timer_due_at(c, c->rbuf_release_at);
+    if (c->deadline != 0)
+        timer_due_at(c, c->deadline);
 }
 
 void teep_http__conn_timer(teep_http__conn_t *c, uint64_t ms)
@@ -480,9 +609,9 @@ void teep_http__conn_timer(teep_http__conn_t *c, uint64_t ms)
     if (c->closing || c->finishing)
         return;
     if (ms == 0)
-        uv_timer_stop(&c->timer);
+        c->deadline = 0; /* the armed timer finds nothing due */
     else
-        uv_timer_start(&c->timer, timer_cb, ms, 0);
+        arm(c, ms);
 }
 
 static void shutdown_cb(uv_shutdown_t *req, int status)
@@ -496,7 +625,7 @@ static void shutdown_cb(uv_shutdown_t *req, int status)
         return;
     }
     c->draining = true;
-    uv_timer_start(&c->timer, timer_cb, c->linger_ms, 0);
+    arm(c, c->linger_ms);
     if (read_start(c) < 0)
         teep_http__conn_close(c);
 }
@@ -513,7 +642,7 @@ void teep_http__conn_finish(teep_http__conn_t *c, uint64_t linger_ms)
     }
     c->finishing = true;
     c->linger_ms = linger_ms;
-    uv_timer_start(&c->timer, timer_cb, FINISH_SEND_TIMEOUT_MS, 0);
+    arm(c, FINISH_SEND_TIMEOUT_MS);
     if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, shutdown_cb) < 0)
         teep_http__conn_close(c);
 }
@@ -521,6 +650,9 @@ void teep_http__conn_finish(teep_http__conn_t *c, uint64_t linger_ms)
 static void close_cb(uv_handle_t *h)
 {
     teep_http__conn_t *c = conn_of(h);
+    /* Writes the socket took before the close completed (as libuv does
+     * for its own), before the owner frees anything. */
+    run_done_list(c);
     if (--c->handles > 0)
         return;
     teep_buf_unref(c->rbuf);
@@ -542,6 +674,7 @@ void teep_http__conn_close(teep_http__conn_t *c)
     read_stop(c);
     uv_close((uv_handle_t *)&c->tcp, close_cb);
     uv_close((uv_handle_t *)&c->timer, close_cb);
+    uv_close((uv_handle_t *)&c->done_idle, close_cb);
 }
 
 /* ------------------------------------------------------------ set-up */
@@ -554,10 +687,13 @@ int teep_http__conn_init(teep_http__conn_t *c, uv_loop_t *loop, int type,
     int rc = uv_tcp_init(loop, &c->tcp);
     if (rc < 0)
         return rc;
-    uv_timer_init(loop, &c->timer); /* cannot fail */
+    uv_timer_init(loop, &c->timer);    /* cannot fail */
+    uv_idle_init(loop, &c->done_idle); /* cannot fail */
     c->tcp.data = c;
     c->timer.data = c;
-    c->handles = 2;
+    c->done_idle.data = c;
+    c->done_tail = &c->done_head;
+    c->handles = 3;
     c->ops = ops;
     c->limits = *limits;
     teep_http__parser_init(&c->parser, type, limits->max_head_size,

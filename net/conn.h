@@ -9,6 +9,15 @@
  * first under TLS), graceful finish with lingering, and asynchronous
  * close.  The owner embeds the struct, fills ops, and frees its memory in
  * on_close only.
+ *
+ * Per-message cost: a write is first tried at once (uv_try_write), and
+ * only what the socket does not take is queued with uv_write; libuv's
+ * queued writes cost an epoll_ctl each when they complete, which a
+ * small request or response never needs.  The owner's timer is a
+ * deadline: re-arming it moves a number, and the libuv timer is only
+ * restarted when the new deadline is earlier than the armed one.  A busy
+ * connection reads every message into the same read buffer, and gives it
+ * back once idle for a moment.
  */
 #ifndef TEEP_NET_CONN_H
 #define TEEP_NET_CONN_H
@@ -32,6 +41,7 @@ struct teep_http__write {
     teep_http__conn_t *conn;
     teep_buf_t *cipher; /* TLS: the encrypted bytes (owned) */
     teep_http__write_cb cb;
+    teep_http__write_t *next_done; /* sent at once: cb is due */
 };
 
 typedef struct teep_http__conn_ops {
@@ -66,7 +76,15 @@ typedef struct teep_http__conn_limits {
 struct teep_http__conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    uv_idle_t done_idle; /* runs the callbacks of writes sent at once */
     uv_shutdown_t shutdown;
+    teep_http__write_t *done_head; /* writes sent at once, cb not run yet */
+    teep_http__write_t **done_tail;
+    uint64_t deadline;        /* loop ms of the owner's timeout, 0: none */
+    uint64_t rbuf_release_at; /* loop ms an idle rbuf is given back */
+    uint64_t last_message_at; /* loop ms of the last two messages read */
+    uint64_t prev_message_at;
+    uint64_t timer_due; /* loop ms the libuv timer fires, 0: not armed */
     const teep_http__conn_ops_t *ops;
     teep_http__conn_limits_t limits;
     teep_tls__session_t tls;
@@ -118,13 +136,16 @@ void teep_http__conn_pause(teep_http__conn_t *c);
 void teep_http__conn_resume(teep_http__conn_t *c);
 
 /* Write the buffers in order (borrowed until cb: keep them alive).  cb
- * runs once, also with UV_ECANCELED when the connection closes first.
- * Returns 0 or a negative code (then cb will not run). */
+ * runs once, never inside this call (on the next loop turn when the
+ * socket took everything at once), also with UV_ECANCELED when the
+ * connection closes first.  Returns 0 or a negative code (then cb will
+ * not run). */
 int teep_http__conn_write(teep_http__conn_t *c, teep_http__write_t *w,
                           const uv_buf_t *bufs, unsigned nbufs,
                           teep_http__write_cb cb);
 
-/* Arm the owner's timer for ms (0: stop it). */
+/* Arm the owner's timer for ms from the loop's time (0: stop it).
+ * Cheap enough to call for every message. */
 void teep_http__conn_timer(teep_http__conn_t *c, uint64_t ms);
 
 /* Graceful end: stop reading, send TLS close_notify, shut the write side

@@ -51,8 +51,8 @@ static inline void teep_http__list_remove(teep_http__link_t *n)
 }
 
 /* Whether a user header may be sent: a token name that is none of the
- * NULL-terminated managed names (which the module writes itself), and a
- * value without CR, LF or NUL (no header injection). */
+ * NULL-terminated managed names (lower case; the module writes them
+ * itself), and a value without CR, LF or NUL (no header injection). */
 bool teep_http__header_ok(const teep_http_header_t *h,
                           const char *const *managed);
 

@@ -41,6 +41,7 @@ typedef struct server_conn {
     bool no_more;      /* read no further request; close when all is out */
     bool backpressure; /* paused: max_pipelined requests wait */
     bool counted;      /* in stats.connections_active */
+    char peer[56];     /* "IP:PORT" / "[IPv6]:PORT", read at accept */
 } server_conn_t;
 
 struct server_req {
@@ -89,23 +90,34 @@ static void server_log(teep_http_server_t *server, server_conn_t *sc,
 {
     if (server->cfg.log == NULL)
         return;
-    char peer[64] = "?";
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
-    if (sc != NULL &&
-        uv_tcp_getpeername(&sc->conn.tcp, (struct sockaddr *)&ss, &len) == 0) {
-        if (ss.ss_family == AF_INET6)
-            uv_ip6_name((struct sockaddr_in6 *)&ss, peer, sizeof(peer));
-        else
-            uv_ip4_name((struct sockaddr_in *)&ss, peer, sizeof(peer));
-    }
     char line[256];
-    int n = snprintf(line, sizeof(line), "http server: %s: ", peer);
+    int n = snprintf(line, sizeof(line),
+                     "http server: %s: ", sc != NULL ? sc->peer : "?");
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
     server->cfg.log(server->cfg.log_data, line);
+}
+
+/* The client's address as "IP:PORT", once per connection (one
+ * getpeername), so every request and log line can name it. */
+static void read_peer(server_conn_t *sc)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    char ip[INET6_ADDRSTRLEN] = "";
+    strcpy(sc->peer, "?");
+    if (uv_tcp_getpeername(&sc->conn.tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET6 &&
+        uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip)) == 0)
+        snprintf(sc->peer, sizeof(sc->peer), "[%s]:%u", ip,
+                 ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+    else if (ss.ss_family == AF_INET &&
+             uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip)) == 0)
+        snprintf(sc->peer, sizeof(sc->peer), "%s:%u", ip,
+                 ntohs(((struct sockaddr_in *)&ss)->sin_port));
 }
 
 /* ------------------------------------------------------------ requests */
@@ -371,6 +383,7 @@ static int on_head(teep_http__conn_t *c)
     req->head_ref = teep_buf_ref(c->head_buf);
     teep_http_request_t *pub = &req->pub;
     pub->server = server;
+    pub->peer = sc->peer;
     pub->method = h->method;
     pub->target = teep_http__span_slice(c->parser.base, h->target);
     const uint8_t *q = memchr(pub->target.ptr, '?', pub->target.len);
@@ -602,10 +615,12 @@ static void on_connection(uv_stream_t *listener, int status)
     teep_http__list_insert_tail(&server->conns, &sc->link);
     server->open_handles++;
     teep_http__conn_t *c = &sc->conn;
+    strcpy(sc->peer, "?");
     if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
         teep_http__conn_close(c);
         return;
     }
+    read_peer(sc);
     if (server->stats.connections_active >= cfg->max_connections) {
         server->stats.connections_refused++;
         server_log(server, sc, "refused: %zu connections open",

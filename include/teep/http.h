@@ -103,7 +103,8 @@ typedef struct teep_http_url {
 int teep_http_url_parse(const char *url, teep_http_url_t *out);
 
 /* Parse "host:port", "[v6]:port" or, when default_port is non-zero, a bare
- * host.  host_out receives the host without brackets (at most
+ * host.  Port 0 is accepted (a listener's "any free port"; a URL never
+ * has it).  host_out receives the host without brackets (at most
  * TEEP_HTTP_MAX_HOST + 1 bytes with the NUL).  Returns 0 or -EINVAL. */
 int teep_http_hostport_parse(const char *s, uint16_t default_port,
                              char host_out[TEEP_HTTP_MAX_HOST + 1],
@@ -200,6 +201,9 @@ struct teep_http_request {
                          buffer is a view of it, a larger one was read
                          straight into a buffer sized from Content-Length,
                          with body_headroom in front. */
+    const char *peer; /* the client's address, "192.0.2.1:40000" or
+                         "[2001:db8::1]:40000" ("?" when unknown), read
+                         once per connection; valid as long as req */
 };
 
 /* Called for each complete request, in arrival order. */

@@ -68,6 +68,10 @@ static void echo(teep_http_request_t *req)
 static void on_request(teep_http_server_t *server, teep_http_request_t *req)
 {
     fixture_t *f = server->data;
+    /* Every client here is on 127.0.0.1 with an ephemeral port. */
+    assert_non_null(req->peer);
+    assert_int_equal(strncmp(req->peer, "127.0.0.1:", 10), 0);
+    assert_true(atoi(req->peer + 10) > 0);
     if (f->mode == MODE_HOLD) {
         assert_true(f->nheld < MAX_HELD);
         f->held[f->nheld++] = req;
@@ -368,6 +372,15 @@ static void test_url(void **state)
     assert_int_equal(teep_http_hostport_parse("tam", 8080, host, &port), 0);
     assert_int_equal(port, 8080);
     assert_int_equal(teep_http_hostport_parse("tam", 0, host, &port), -EINVAL);
+    /* Port 0 is a listener's "any port"; a URL to connect to never has it. */
+    assert_int_equal(teep_http_hostport_parse("127.0.0.1:0", 0, host, &port),
+                     0);
+    assert_int_equal(port, 0);
+    assert_int_equal(teep_http_hostport_parse("[::1]:0", 0, host, &port), 0);
+    assert_int_equal(port, 0);
+    assert_int_equal(teep_http_hostport_parse("h:65536", 0, host, &port),
+                     -EINVAL);
+    assert_int_equal(teep_http_url_parse("http://h:0/", &u), TEEP_HTTP_E_URL);
 
     struct sockaddr_storage ss;
     assert_int_equal(teep_http_addr_literal("127.0.0.1", 1, &ss), 0);
@@ -494,6 +507,44 @@ static void test_post_round_trip(void **state)
     assert_memory_equal(c.body->pos, payload, big);
     call_clear(&c);
     free(payload);
+    client_close(&f, &cl);
+    fixture_finish(&f);
+}
+
+/* A message larger than the socket takes at once goes out in parts
+ * (the first through uv_try_write, the rest queued with uv_write), in
+ * both directions, and arrives whole and in order. */
+static void test_write_in_parts(void **state)
+{
+    (void)state;
+    size_t big = 8 * 1024 * 1024;
+    teep_http_server_config_t scfg;
+    teep_http_server_config_default(&scfg);
+    scfg.max_body_size = 2 * big;
+    fixture_t f;
+    fixture_start(&f, &scfg);
+    teep_http_client_config_t ccfg;
+    teep_http_client_config_default(&ccfg);
+    ccfg.max_body_size = 2 * big;
+    teep_http_client_t cl;
+    client_open(&f, &cl, &ccfg);
+    char *payload = malloc(big + 1);
+    assert_non_null(payload);
+    for (size_t i = 0; i < big; i++)
+        payload[i] = (char)('a' + (i / 7) % 26);
+    payload[big] = '\0';
+    call_t c;
+    for (int round = 0; round < 2; round++) { /* a new, then a kept conn */
+        assert_int_equal(call_start(&cl, &c, "POST", "/big", payload), 0);
+        run_until(&f, &c.done);
+        assert_int_equal(c.http_status, 200);
+        assert_non_null(c.body);
+        assert_int_equal(teep_buf_len(c.body), big);
+        assert_memory_equal(c.body->pos, payload, big);
+        call_clear(&c);
+    }
+    free(payload);
+    assert_int_equal(f.server.stats.responses, 2);
     client_close(&f, &cl);
     fixture_finish(&f);
 }
@@ -1207,6 +1258,7 @@ int main(void)
         cmocka_unit_test(test_url),
         cmocka_unit_test(test_parse_split),
         cmocka_unit_test(test_post_round_trip),
+        cmocka_unit_test(test_write_in_parts),
         cmocka_unit_test(test_204_no_body),
         cmocka_unit_test(test_keepalive_reuse),
         cmocka_unit_test(test_pipelining),

@@ -166,6 +166,7 @@ static void on_request(teep_http_server_t *server, teep_http_request_t *req)
         .size = sizeof(x),
         .route = route,
         .route_len = route_len,
+        .peer = req->peer,
         .body = empty ? NULL : req->body,
         .cb = on_exchange_done,
         .cb_data = req,
