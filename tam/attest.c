@@ -157,6 +157,19 @@ static json_t *manifests_json(const teep_eat_claims_t *c)
     return a;
 }
 
+/* ta-keys (-70004): which key each running TA holds, for its callers to
+ * compare with the key the TA gave them (examples/ot). */
+static json_t *ta_keys_json(const teep_eat_claims_t *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < c->n_ta_keys; i++)
+        json_array_append_new(a, json_pack("{s:o, s:o}", "component_id",
+                                           hex_json(c->ta_keys[i].component_id),
+                                           "key_sha256",
+                                           hex_json(c->ta_keys[i].key_sha256)));
+    return a;
+}
+
 static json_t *claims_json(const teep_eat_result_t *r, const tam_appraisal_t *a)
 {
     json_t *o = json_object();
@@ -187,6 +200,8 @@ static json_t *claims_json(const teep_eat_result_t *r, const tam_appraisal_t *a)
         json_object_set_new(o, "eat_profile", text_json(c->profile));
     if (c->present & TEEP_EAT_HAS_MANIFESTS)
         json_object_set_new(o, "manifests", manifests_json(c));
+    if (c->present & TEEP_EAT_HAS_TA_KEYS)
+        json_object_set_new(o, "ta_keys", ta_keys_json(c));
     if (a->pd_kid_len > 0)
         json_object_set_new(o, "pd_kid",
                             hex_json((teep_slice_t){a->pd_kid, a->pd_kid_len}));

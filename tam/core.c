@@ -134,10 +134,14 @@ int teep_tam_open(teep_tam_t *tam, const teep_tam_config_t *cfg, bool *created)
     if (rc == 0)
         rc = tam_keycache_open(&tam->keycache);
     if (rc == 0)
+        rc = tam_manifest_cache_open(&tam->manifests);
+    if (rc == 0)
         rc = open_database(tam);
     if (rc != 0) {
         tam_keycache_close(tam->keycache);
         tam->keycache = NULL;
+        tam_manifest_cache_close(tam->manifests);
+        tam->manifests = NULL;
         tam_keys_clear(&tam->keys);
         return rc;
     }
@@ -153,6 +157,8 @@ void teep_tam_close(teep_tam_t *tam)
     tam->pool = NULL;
     tam_keycache_close(tam->keycache);
     tam->keycache = NULL;
+    tam_manifest_cache_close(tam->manifests);
+    tam->manifests = NULL;
     tam_keys_clear(&tam->keys);
     memset(tam->admin_token, 0, sizeof(tam->admin_token));
 }

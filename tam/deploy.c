@@ -24,19 +24,19 @@ static const char SQL_STEP[] =
     "INSERT INTO steps (target_id, idx, kind) VALUES (?, ?, ?)";
 static const char SQL_PACKAGE_KIND[] = "SELECT kind FROM packages WHERE id = ?";
 static const char SQL_DEVICE_EXISTS[] = "SELECT 1 FROM devices WHERE id = ?";
+/* The columns read_target reads. */
+#define SELECT_TARGET                                                          \
+    "SELECT t.id, t.deployment_id, t.step, COALESCE(t.pd_package, 0),"         \
+    " COALESCE(t.attestation_id, 0), t.state, d.mode, d.instance_type,"        \
+    " d.ta_package, COALESCE(d.ua_package, 0), t.device_id"                    \
+    " FROM targets t JOIN deployments d ON d.id = t.deployment_id"
+/* Two index seeks (targets_device) rather than state IN (...), for which
+ * SQLite builds a temporary table of the values on every run. */
 static const char SQL_ACTIVE[] =
-    "SELECT t.id, t.deployment_id, t.step, COALESCE(t.pd_package, 0),"
-    " COALESCE(t.attestation_id, 0), t.state, d.mode, d.instance_type,"
-    " d.ta_package, COALESCE(d.ua_package, 0), t.device_id"
-    " FROM targets t JOIN deployments d ON d.id = t.deployment_id"
-    " WHERE t.device_id = ? AND t.state IN ('running', 'waiting-pd')"
-    " ORDER BY t.deployment_id, t.id";
-static const char SQL_TARGET_BY_ID[] =
-    "SELECT t.id, t.deployment_id, t.step, COALESCE(t.pd_package, 0),"
-    " COALESCE(t.attestation_id, 0), t.state, d.mode, d.instance_type,"
-    " d.ta_package, COALESCE(d.ua_package, 0), t.device_id"
-    " FROM targets t JOIN deployments d ON d.id = t.deployment_id"
-    " WHERE t.id = ?";
+    SELECT_TARGET " WHERE t.device_id = ?1 AND t.state = 'running'"
+                  " UNION ALL " SELECT_TARGET
+                  " WHERE t.device_id = ?1 AND t.state = 'waiting-pd'";
+static const char SQL_TARGET_BY_ID[] = SELECT_TARGET " WHERE t.id = ?";
 static const char SQL_STEP_GET[] =
     "SELECT status, token FROM steps WHERE target_id = ? AND idx = ?";
 static const char SQL_STEP_SET[] =
@@ -228,6 +228,16 @@ static void read_target(sqlite3_stmt *st, target_t *t)
     t->ua_package = sqlite3_column_int64(st, 9);
 }
 
+static bool before(const target_t *a, const target_t *b)
+{
+    return a->deployment_id < b->deployment_id ||
+           (a->deployment_id == b->deployment_id && a->id < b->id);
+}
+
+/* The device's active targets, the first MAX_ACTIVE in deployment order.
+ * The order is kept here rather than by ORDER BY: SQLite would sort
+ * through a temporary B-tree on every call, which cost more than the
+ * rest of the query. */
 static int active_targets(tam_store_t *s, int64_t device, target_t *out,
                           size_t *n)
 {
@@ -237,14 +247,20 @@ static int active_targets(tam_store_t *s, int64_t device, target_t *out,
         return -EIO;
     sqlite3_bind_int64(st, 1, device);
     int rc;
-    while (*n < MAX_ACTIVE && (rc = tam_store_row(s, st)) == 1) {
-        read_target(st, &out[*n]);
+    target_t t;
+    while ((rc = tam_store_row(s, st)) == 1) {
+        read_target(st, &t);
         /* The schema's CHECK keeps modes in 1..6. */
-        if (out[*n].mode != NULL && out[*n].step < (int)out[*n].mode->n_steps)
-            (*n)++;
+        if (t.mode == NULL || t.step >= (int)t.mode->n_steps ||
+            (*n == MAX_ACTIVE && !before(&t, &out[*n - 1])))
+            continue;
+        size_t i = *n < MAX_ACTIVE ? (*n)++ : *n - 1;
+        for (; i > 0 && before(&t, &out[i - 1]); i--)
+            out[i] = out[i - 1];
+        out[i] = t;
     }
     sqlite3_reset(st);
-    return *n == MAX_ACTIVE || rc >= 0 ? 0 : rc;
+    return rc;
 }
 
 static int target_by_id(tam_store_t *s, int64_t id, target_t *t)

@@ -13,9 +13,13 @@ static const char SQL_BY_KID[] =
 static const char SQL_ADD[] =
     "INSERT INTO devices (name, kid, teep_key, attestation_key, profile,"
     " created_at) VALUES (?, ?, ?, ?, ?, ?)";
+/* Only when something changed: a device's messages within one second
+ * then leave its row (and, on disk, its page) alone. */
 static const char SQL_SEEN[] =
     "UPDATE devices SET last_seen = ?2, alg = ?3,"
-    " detected_profile = COALESCE(?4, detected_profile) WHERE id = ?1";
+    " detected_profile = COALESCE(?4, detected_profile) WHERE id = ?1"
+    " AND (last_seen IS NOT ?2 OR alg IS NOT ?3"
+    " OR detected_profile IS NOT COALESCE(?4, detected_profile))";
 
 static int profile_from_text(const char *text)
 {

@@ -25,6 +25,7 @@ typedef struct work {
     teep_buf_t *body; /* our reference, or NULL for an empty body */
     char *method, *path, *query, *authorization; /* admin: copies */
     teep_tam_reply_t reply;
+    teep_buf_t *out; /* the reply's body as the loop sends it, or NULL */
 } work_t;
 
 static const teep_http_header_t teep_headers[] = {
@@ -102,6 +103,7 @@ static void answer_now(teep_http_request_t *req, int status, const char *reason)
 static void work_free(work_t *w)
 {
     teep_buf_unref(w->body);
+    teep_buf_unref(w->out);
     teep_tam_reply_clear(&w->reply);
     free(w->method);
     free(w->path);
@@ -122,6 +124,19 @@ static void maybe_stopped(teep_tam_front_t *f)
 
 /* ---- the thread pool side ------------------------------------------ */
 
+/* The body the loop will send, made here: the loop serves every
+ * connection, so the copy (an Update carries whole images) is the
+ * worker's.  The new buffer is the worker's alone until work_done. */
+static void pack_reply(work_t *w)
+{
+    teep_tam_reply_t *r = &w->reply;
+    if (r->len == 0)
+        return;
+    w->out = teep_buf_copy(0, r->body, r->len);
+    if (w->out == NULL)
+        tam_reply_refuse(r, 500, "out of memory");
+}
+
 static void run_work(uv_work_t *uv)
 {
     work_t *w = (work_t *)uv;
@@ -132,6 +147,7 @@ static void run_work(uv_work_t *uv)
                                           &w->reply);
         if (rc != 0)
             tam_reply_refuse(&w->reply, 500, "%s", teep_strerror(rc));
+        pack_reply(w);
         return;
     }
     teep_tam_admin_request_t a = {
@@ -144,6 +160,7 @@ static void run_work(uv_work_t *uv)
     };
     if (teep_tam_admin(w->front->tam, &a, &w->reply) != 0)
         tam_reply_refuse(&w->reply, 500, "out of memory");
+    pack_reply(w);
 }
 
 static void work_done(uv_work_t *uv, int status)
@@ -153,19 +170,15 @@ static void work_done(uv_work_t *uv, int status)
     f->in_flight--;
     if (w->req != NULL) {
         teep_tam_reply_t *r = &w->reply;
-        if (status != 0)
+        if (status != 0) {
             tam_reply_refuse(r, 503, "canceled");
-        teep_buf_t *body =
-            r->len > 0 ? teep_buf_copy(0, r->body, r->len) : NULL;
+            teep_buf_unref(w->out);
+            w->out = NULL;
+        }
         const teep_http_header_t *h = w->admin ? json_headers : teep_headers;
-        size_t n = 4;
-        if (r->len == 0 || (body == NULL && r->len > 0))
-            n = 0;
-        int code = r->len > 0 && body == NULL ? 500 : r->status;
         w->req->data = NULL;
-        log_line(w->req, code, r->reason);
-        teep_http_respond(w->req, code, h, n, body);
-        teep_buf_unref(body);
+        log_line(w->req, r->status, r->reason);
+        teep_http_respond(w->req, r->status, h, w->out != NULL ? 4 : 0, w->out);
     }
     work_free(w);
     maybe_stopped(f);

@@ -126,6 +126,7 @@ typedef struct tam_token {
     int step;          /* -1: none */
     int64_t issued_at;
     int64_t expires_at;
+    int64_t row; /* where it is stored (set by the lookups) */
 } tam_token_t;
 
 /* Start a conversation: the chain of exchanges an empty POST opens. */
@@ -151,6 +152,14 @@ int tam_token_consume(tam_store_t *s, teep_slice_t token, int64_t device,
  * that consumes it (appraising Evidence against its challenge). */
 int tam_token_find(tam_store_t *s, teep_slice_t token, int64_t now,
                    tam_token_t *out);
+
+/* tam_token_consume for a token found before (tam_token_find, earlier
+ * on this database): one guarded UPDATE uses it up when it is still
+ * unused, unexpired at now and free for device, without reading its row
+ * again; when it no longer is, tam_token_consume says why.  Same
+ * results. */
+int tam_token_use(tam_store_t *s, const tam_token_t *found, int64_t device,
+                  int64_t now, tam_token_t *out);
 
 /* Delete tokens that expired before 'before'.  Returns how many, or a
  * code. */
@@ -276,6 +285,43 @@ int tam_manifest_build(const teep_tam_t *tam, const tam_package_t *p,
  * instance_type next to the TA named ta_name. */
 void tam_manifest_component(const tam_package_t *p, const char *instance_type,
                             const char *ta_name, char *out, size_t cap);
+
+/* The envelope for package p (metadata loaded without content) as
+ * component: a copy of the cached one when there is one, else p's content
+ * is read from s, the envelope built and signed, and kept for the next
+ * device (manifest_cache.c).  *out is malloc'd (the caller frees it).
+ * Returns 0, tam_package_load's or tam_manifest_build's codes. */
+int tam_manifest_envelope(const teep_tam_t *tam, tam_store_t *s,
+                          const tam_package_t *p, const char *component,
+                          uint8_t **out, size_t *len);
+
+/* ---- manifest_cache.c ---------------------------------------------- */
+
+/* An envelope depends only on the package (kind, version, digest, size,
+ * vendor / class ids), the component and the TC signer key, which is the
+ * TAM's for its lifetime: signing it again for every device that gets
+ * the same TA costs a signature, a SHA-256 over the image and reading the
+ * image from SQLite.  TA and UA envelopes are kept (PD is per device);
+ * at most this many, and this many bytes (an envelope over a quarter of
+ * it is not kept). */
+#define TAM_MANIFEST_CACHE_ENTRIES 256
+#define TAM_MANIFEST_CACHE_BYTES   (64u << 20)
+
+/* Made by teep_tam_open, freed by teep_tam_close. */
+int tam_manifest_cache_open(struct tam_manifest_cache **out);
+void tam_manifest_cache_close(struct tam_manifest_cache *c);
+
+/* A copy (malloc'd into *out) of the envelope kept for p as component.
+ * Returns 0, -ENOENT (not kept; always for PD) or -ENOMEM.  Thread-safe. */
+int tam_manifest_cache_get(struct tam_manifest_cache *c, const tam_package_t *p,
+                           const char *component, uint8_t **out, size_t *len);
+
+/* Keep a copy of envelope[0..len), the one tam_manifest_build made for p
+ * as component.  Best effort: nothing is kept for PD, on ENOMEM, or when
+ * the same envelope is already there.  Thread-safe. */
+void tam_manifest_cache_put(struct tam_manifest_cache *c,
+                            const tam_package_t *p, const char *component,
+                            const uint8_t *envelope, size_t len);
 
 /* ---- messages.c: what the TAM sends -------------------------------- */
 

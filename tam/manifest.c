@@ -85,3 +85,20 @@ int tam_manifest_build(const teep_tam_t *tam, const tam_package_t *p,
     }
     return rc;
 }
+
+int tam_manifest_envelope(const teep_tam_t *tam, tam_store_t *s,
+                          const tam_package_t *p, const char *component,
+                          uint8_t **out, size_t *len)
+{
+    int rc = tam_manifest_cache_get(tam->manifests, p, component, out, len);
+    if (rc != -ENOENT)
+        return rc;
+    tam_package_t full;
+    rc = tam_package_load(s, p->id, true, &full);
+    if (rc == 0)
+        rc = tam_manifest_build(tam, &full, component, out, len);
+    if (rc == 0)
+        tam_manifest_cache_put(tam->manifests, &full, component, *out, *len);
+    tam_package_clear(&full);
+    return rc;
+}

@@ -8,6 +8,7 @@
  * Evidence appraisal, signing the answer) runs outside the transaction so
  * that one device's crypto never holds the database for the others. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +32,14 @@ typedef struct inbound {
     int64_t alg;
     teep_message_t msg;
     teep_arena_t arena;
-    uint8_t arena_mem[TEEP_ARENA_DEFAULT];
+    bool has_token; /* token: its row, read before the transaction */
+    tam_token_t token;
     bool appraised;
     tam_appraisal_t appraisal;
     teep_eat_result_t result;
+    /* Last, so that teep_tam_process_message zeroes all but the
+     * decoder's 16 KiB scratch, which the arena never reads unwritten. */
+    uint8_t arena_mem[TEEP_ARENA_DEFAULT];
 } inbound_t;
 
 /* What the transaction decided to send. */
@@ -131,13 +136,15 @@ static int verify(const teep_tam_t *tam, tam_store_t *s, inbound_t *in,
 static int appraise(const teep_tam_t *tam, tam_store_t *s, inbound_t *in,
                     int64_t now, teep_tam_reply_t *reply)
 {
-    tam_token_t t;
+    tam_token_t *t = &in->token;
     if (in->msg.type != TEEP_QUERY_RESPONSE ||
-        tam_token_find(s, in->msg.token, now, &t) != 0 ||
-        t.msg_type != TEEP_QUERY_REQUEST)
+        tam_token_find(s, in->msg.token, now, t) != 0)
         return 0; /* the transaction refuses it with the reason */
+    in->has_token = true;
+    if (t->msg_type != TEEP_QUERY_REQUEST)
+        return 0;
     int rc = tam_attest_appraise(
-        tam, &in->device, &t, in->msg.attestation_payload,
+        tam, &in->device, t, in->msg.attestation_payload,
         in->msg.present & TEEP_OPT_BIT(TEEP_OPT_ATTESTATION_PAYLOAD_FORMAT)
             ? in->msg.attestation_payload_format
             : (teep_slice_t){0},
@@ -280,7 +287,10 @@ static int decide(const teep_tam_t *tam, tam_store_t *s, inbound_t *in,
     int rc = tam_store_begin(s);
     if (rc != 0)
         return internal_error(reply, "database", rc);
-    rc = tam_token_consume(s, in->msg.token, in->device.id, now, &t);
+    /* Used up here, in the transaction, whether read before or not. */
+    rc = in->has_token
+             ? tam_token_use(s, &in->token, in->device.id, now, &t)
+             : tam_token_consume(s, in->msg.token, in->device.id, now, &t);
     if (rc != 0)
         rc = refuse_token(in, rc, reply);
     if (rc == 0)
@@ -336,15 +346,17 @@ static int build_envelopes(const teep_tam_t *tam, tam_store_t *s,
     for (size_t i = 0; rc == 0 && i < *n; i++) {
         tam_package_t p;
         char component[TAM_NAME_MAX * 2 + 32];
-        rc = tam_package_load(s, ids[i], true, &p);
+        if (ids[i] == ta.id)
+            p = ta;
+        else
+            rc = tam_package_load(s, ids[i], false, &p);
         if (rc != 0)
             break;
         tam_manifest_component(&p, a->instance_type, ta.name, component,
                                sizeof(component));
         size_t len = 0;
-        rc = tam_manifest_build(tam, &p, component, &env[i], &len);
+        rc = tam_manifest_envelope(tam, s, &p, component, &env[i], &len);
         out[i] = (teep_slice_t){env[i], len};
-        tam_package_clear(&p);
     }
     return rc;
 }
@@ -407,8 +419,10 @@ int teep_tam_process_message(teep_tam_t *tam, const uint8_t *msg, size_t len,
     memset(reply, 0, sizeof(*reply));
     if (msg == NULL || len == 0)
         return teep_tam_process_connect(tam, reply);
-    inbound_t *in = calloc(1, sizeof(*in));
+    inbound_t *in = malloc(sizeof(*in));
     plan_t *plan = calloc(1, sizeof(*plan));
+    if (in != NULL)
+        memset(in, 0, offsetof(inbound_t, arena_mem));
     if (in == NULL || plan == NULL) {
         free(in);
         free(plan);

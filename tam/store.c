@@ -293,14 +293,27 @@ int tam_store_row(tam_store_t *s, sqlite3_stmt *st)
     return tam_store_error(s, rc);
 }
 
+/* Transaction control runs several times per exchange: a cached
+ * statement spares SQLite parsing the text each time (sqlite3_exec). */
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+
+static int control(tam_store_t *s, const char *sql)
+{
+    sqlite3_stmt *st = tam_store_stmt(s, sql);
+    return st != NULL ? tam_store_exec(s, st) : -EIO;
+}
+
 int tam_store_begin(tam_store_t *s)
 {
     if (s->depth++ > 0)
         return 0;
     s->failed = false;
+    s->n_audit = 0;
     if (s->writer != NULL)
         pthread_mutex_lock(s->writer);
-    int rc = exec_sql(s, "BEGIN IMMEDIATE");
+    int rc = control(s, SQL_BEGIN);
     if (rc != 0) {
         s->depth = 0;
         if (s->writer != NULL)
@@ -316,10 +329,13 @@ int tam_store_commit(tam_store_t *s)
     if (--s->depth > 0)
         return 0;
     int rc = -EIO;
+    if (!s->failed)
+        tam_audit_flush(s);
+    s->n_audit = 0;
     if (s->failed)
-        exec_sql(s, "ROLLBACK");
-    else if ((rc = exec_sql(s, "COMMIT")) != 0)
-        exec_sql(s, "ROLLBACK");
+        control(s, SQL_ROLLBACK);
+    else if ((rc = control(s, SQL_COMMIT)) != 0)
+        control(s, SQL_ROLLBACK);
     s->failed = false;
     if (s->writer != NULL)
         pthread_mutex_unlock(s->writer);

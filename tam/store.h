@@ -29,6 +29,17 @@
 /* Prepared statements cached per connection. */
 #define TAM_STORE_MAX_STMTS 96
 
+/* Audit rows a transaction queues (audit.c) and writes at its commit in
+ * one multi-row INSERT: one statement per transaction instead of one per
+ * row, and none when it rolls back. */
+#define TAM_AUDIT_QUEUE 8
+
+typedef struct tam_audit_row {
+    int64_t at, device, deployment; /* 0: NULL */
+    char event[24];
+    char detail[400];
+} tam_audit_row_t;
+
 typedef struct tam_store {
     sqlite3 *db;
     size_t n_stmts;
@@ -39,6 +50,8 @@ typedef struct tam_store {
     /* Shared by the connections of one process: writers queue here and
      * are woken in turn, instead of polling SQLite's lock. */
     pthread_mutex_t *writer;
+    size_t n_audit; /* rows queued by the open transaction */
+    tam_audit_row_t audit[TAM_AUDIT_QUEUE];
 } tam_store_t;
 
 /*
@@ -71,10 +84,16 @@ int tam_store_error(tam_store_t *s, int rc);
 
 /* Transactions.  Nested begin/commit pairs join the outer transaction;
  * rollback anywhere makes the outermost commit roll back and return
- * -EIO. */
+ * -EIO.  The outermost commit first writes the queued audit rows (inside
+ * the transaction, so they stand or fall with the change they explain);
+ * a rollback drops them. */
 int tam_store_begin(tam_store_t *s);
 int tam_store_commit(tam_store_t *s);
 void tam_store_rollback(tam_store_t *s);
+
+/* Write s's queued audit rows now (audit.c).  Never fails the caller: a
+ * failed insert is logged and the rows are dropped. */
+void tam_audit_flush(tam_store_t *s);
 
 /* Bind helpers: a NULL pointer binds SQL NULL.  Bytes and text are
  * copied by SQLite (SQLITE_TRANSIENT) so the caller's buffers may go. */

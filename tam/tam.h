@@ -82,6 +82,7 @@ typedef struct teep_tam_keys {
 
 struct tam_pool;
 struct tam_keycache;
+struct tam_manifest_cache;
 
 /* The TAM core.  Caller-allocated; the fields are the library's. */
 typedef struct teep_tam {
@@ -90,6 +91,7 @@ typedef struct teep_tam {
     char admin_token[65];
     struct tam_pool *pool;
     struct tam_keycache *keycache;
+    struct tam_manifest_cache *manifests;
     void *data; /* for the user */
 } teep_tam_t;
 

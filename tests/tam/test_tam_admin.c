@@ -1,6 +1,6 @@
 /* test_tam_admin: the admin API (authorisation, routing, validation, the
  * views the network user and data owner read) and the store under it
- * (schema version, single-use tokens, the purge). */
+ * (schema version, single-use tokens, the purge, the audit queue). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -221,6 +221,100 @@ static void store_tokens_and_schema(void **state)
     tam_pool_put(&f->tam, s);
 }
 
+/* A token read before the transaction is used up by one guarded UPDATE,
+ * which checks everything the lookup did, again. */
+static void store_token_use(void **state)
+{
+    fx_t *f = *state;
+    tam_store_t *s = tam_pool_get(&f->tam);
+    tam_token_t t = {.msg_type = TEEP_QUERY_REQUEST, .step = -1}, found, got;
+    assert_int_equal(tam_conversation_new(s, f->now, &t.conversation), 0);
+    assert_int_equal(tam_token_issue(s, &t, true, f->now, 10), 0);
+    teep_slice_t tok = {t.token, sizeof(t.token)};
+    assert_int_equal(tam_token_find(s, tok, f->now, &found), 0);
+    assert_int_equal(tam_token_use(s, &found, f->device, f->now, &got), 0);
+    assert_int_equal(got.conversation, t.conversation);
+    assert_int_equal(got.device_id, f->device);
+    assert_memory_equal(got.challenge, t.challenge, sizeof(t.challenge));
+    /* Its conversation is now the device's. */
+    sqlite3_stmt *st =
+        tam_store_stmt(s, "SELECT device_id FROM conversations WHERE id = ?");
+    sqlite3_bind_int64(st, 1, t.conversation);
+    assert_int_equal(tam_store_row(s, st), 1);
+    assert_int_equal(sqlite3_column_int64(st, 0), f->device);
+    sqlite3_reset(st);
+    /* Once only, even from the row read before. */
+    assert_int_equal(tam_token_use(s, &found, f->device, f->now, &got),
+                     -EALREADY);
+    /* Expired between the read and the transaction. */
+    assert_int_equal(tam_token_issue(s, &t, true, f->now, 10), 0);
+    tok = (teep_slice_t){t.token, sizeof(t.token)};
+    assert_int_equal(tam_token_find(s, tok, f->now, &found), 0);
+    assert_int_equal(tam_token_use(s, &found, f->device, f->now + 10, &got),
+                     -ETIMEDOUT);
+    /* Issued to another device. */
+    t.device_id = f->device;
+    assert_int_equal(tam_token_issue(s, &t, true, f->now, 10), 0);
+    tok = (teep_slice_t){t.token, sizeof(t.token)};
+    assert_int_equal(tam_token_find(s, tok, f->now, &found), 0);
+    assert_int_equal(tam_token_use(s, &found, f->device + 1, f->now, &got),
+                     -EPERM);
+    /* A stale row number never uses up another token. */
+    found.row += 1000;
+    assert_int_equal(tam_token_use(s, &found, f->device, f->now, &got), 0);
+    assert_int_equal(tam_token_use(s, &found, f->device, f->now, &got),
+                     -EALREADY);
+    tam_pool_put(&f->tam, s);
+}
+
+static int64_t audit_count(tam_store_t *s)
+{
+    sqlite3_stmt *st = tam_store_stmt(s, "SELECT count(*) FROM audit");
+    assert_int_equal(tam_store_row(s, st), 1);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
+/* Audit rows queued by a transaction are written, in order, at its
+ * commit (more than one INSERT's worth too), and dropped by a rollback;
+ * outside a transaction a row is written at once. */
+static void store_audit_queue(void **state)
+{
+    fx_t *f = *state;
+    tam_store_t *s = tam_pool_get(&f->tam);
+    int64_t before = audit_count(s);
+    const int n = 2 * TAM_AUDIT_QUEUE + 3;
+    assert_int_equal(tam_store_begin(s), 0);
+    for (int i = 0; i < n; i++)
+        tam_audit(s, f->now, i % 2 ? f->device : 0, 0, "test", "row %d", i);
+    assert_int_equal(tam_store_commit(s), 0);
+    assert_int_equal(audit_count(s), before + n);
+    sqlite3_stmt *st = tam_store_stmt(
+        s, "SELECT detail, device_id IS NULL FROM audit WHERE event = 'test'"
+           " ORDER BY id");
+    for (int i = 0; i < n; i++) {
+        char want[16], got[16];
+        snprintf(want, sizeof(want), "row %d", i);
+        assert_int_equal(tam_store_row(s, st), 1);
+        tam_column_text(st, 0, got, sizeof(got));
+        assert_string_equal(got, want);
+        assert_int_equal(sqlite3_column_int(st, 1), i % 2 == 0);
+    }
+    assert_int_equal(tam_store_row(s, st), 0);
+    sqlite3_reset(st);
+
+    assert_int_equal(tam_store_begin(s), 0);
+    tam_audit(s, f->now, 0, 0, "test", "rolled back");
+    tam_store_rollback(s);
+    assert_int_equal(tam_store_commit(s), -EIO);
+    assert_int_equal(audit_count(s), before + n);
+
+    tam_audit(s, f->now, 0, 0, "test", "on its own");
+    assert_int_equal(audit_count(s), before + n + 1);
+    tam_pool_put(&f->tam, s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +327,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(store_tokens_and_schema, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(store_token_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_audit_queue, setup, teardown),
     };
     tam_log_set_level(TEEP_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);
