@@ -3,8 +3,9 @@
  * (docs/attestation.md) signed with the attestation key: eat_nonce = the
  * TAM's challenge (or its token in passport use), cnf = the kid of the
  * TEEP key that signs the QueryResponse around it, the device identity
- * made on first start, the TEE firmware measurement as manifests, and the
- * PD key (pd-key) that personalization data is to be encrypted to.
+ * made on first start, the TEE firmware measurement as manifests, the
+ * PD key (pd-key) that personalization data is to be encrypted to, and
+ * the keys running TAs registered with the TEE (ta-keys).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,8 +16,33 @@
 #include "agent_internal.h"
 
 #define SWNAME       "teep-broker-agent"
-#define TOKEN_CAP    4096
+#define TOKEN_CAP    8192 /* twice the claims, ta-keys at their largest */
 #define COSE_KEY_MAX 256
+
+/* ta-keys: the SHA-256 of the key each running TA registered with the
+ * TEE (teep_agent_tee_ops_t ta_key), into hashes; c's entries point into
+ * hashes and the Agent's component ids. */
+static void ta_keys(teep_agent_t *agent, teep_eat_claims_t *c,
+                    uint8_t hashes[][32])
+{
+    const teep_agent_tee_ops_t *tee = agent->cfg.tee;
+    if (tee->ta_key == NULL)
+        return;
+    for (size_t i = 0;
+         i < agent->n_components && c->n_ta_keys < TEEP_EAT_MAX_TA_KEYS; i++) {
+        const teep_agent_component_t *comp = &agent->components[i];
+        teep_slice_t id = {comp->id, comp->id_len};
+        if (comp->kind != TEEP_AGENT_KIND_TA ||
+            comp->id_len > TEEP_EAT_COMPONENT_MAX ||
+            tee->ta_key(agent->cfg.tee_ctx, id, hashes[c->n_ta_keys]) != 0)
+            continue;
+        c->ta_keys[c->n_ta_keys] = (teep_eat_ta_key_t){
+            id, {hashes[c->n_ta_keys], TEEP_EAT_KEY_HASH_LEN}};
+        c->n_ta_keys++;
+    }
+    if (c->n_ta_keys > 0)
+        c->present |= TEEP_EAT_HAS_TA_KEYS;
+}
 
 int agent__evidence(teep_agent_t *agent, teep_slice_t nonce, uint8_t **out,
                     size_t *out_len)
@@ -60,6 +86,8 @@ int agent__evidence(teep_agent_t *agent, teep_slice_t nonce, uint8_t **out,
         .digest = cfg->firmware_digest,
     };
     c.pd_key = (teep_slice_t){pd_key, pd_key_len};
+    uint8_t hashes[TEEP_EAT_MAX_TA_KEYS][32];
+    ta_keys(agent, &c, hashes);
 
     uint8_t *buf = malloc(TOKEN_CAP);
     if (buf == NULL)

@@ -23,6 +23,7 @@
 #include <mbedtls/gcm.h>
 
 #include "agent_internal.h"
+#include "teep/file_replace.h"
 
 #define SEAL_MAGIC     "TEEPSEAL"
 #define SEAL_MAGIC_LEN 8
@@ -75,38 +76,12 @@ int agent__read_file(const char *path, size_t max, uint8_t **data, size_t *len)
     return 0;
 }
 
-/* Write through a temporary file and rename it over the old one, so a
- * crash leaves either the old or the new content, never a mix. */
+/* The Agent's name for it (keys.c uses it too); teep/file_replace.h has
+ * the one implementation the TEE hosts share. */
 int agent__write_file(const char *path, const uint8_t *data, size_t len,
                       mode_t mode)
 {
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if (n < 0 || (size_t)n >= sizeof(tmp))
-        return -ENAMETOOLONG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return -errno;
-    int rc = 0;
-    size_t done = 0;
-    while (rc == 0 && done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            rc = w < 0 ? -errno : -EIO;
-        else
-            done += (size_t)w;
-    }
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc != 0)
-        unlink(tmp);
-    return rc;
+    return teep_file_replace(path, data, len, mode);
 }
 
 int agent__sealing_key(const char *dir, uint8_t key[32])

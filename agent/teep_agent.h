@@ -77,6 +77,12 @@ typedef struct teep_agent_tee_ops {
     /* Install a UA in the REE under name. */
     int (*ua_install)(void *ctx, const char *name, const uint8_t *bytes,
                       size_t len);
+    /* Optional (NULL: the TEE has no such thing): the SHA-256 of the
+     * public key the running TA ta_component_id registered with the TEE
+     * for its callers, into sha256.  0, or -ENOENT when it has none.  The
+     * Evidence names each (ta-keys, docs/attestation.md), so a caller who
+     * got a key from the TA can check it is the attested TA's. */
+    int (*ta_key)(void *ctx, teep_slice_t ta_component_id, uint8_t sha256[32]);
 } teep_agent_tee_ops_t;
 
 /*

@@ -41,6 +41,7 @@ typedef enum claim_kind {
     KIND_MANIFESTS, /* [+ [content-type, bstr]] */
     KIND_STATUS,    /* AR4SI tier */
     KIND_REASONS,   /* [* reason code] */
+    KIND_TA_KEYS,   /* [+ [component-id, key-sha256]] */
 } claim_kind_t;
 
 typedef struct claim_def {
@@ -85,6 +86,8 @@ static const claim_def_t claim_defs[] = {
      KIND_REASONS, FIELD(ar_reasons), 0, TEEP_EAT_MAX_REASONS},
     {TEEP_EAT_LABEL_PD_KEY, TEEP_EAT_HAS_PD_KEY, "pd-key", KIND_BSTR,
      FIELD(pd_key), 1, TEEP_EAT_PD_KEY_MAX},
+    {TEEP_EAT_LABEL_TA_KEYS, TEEP_EAT_HAS_TA_KEYS, "ta-keys", KIND_TA_KEYS,
+     FIELD(ta_keys), 1, TEEP_EAT_MAX_TA_KEYS},
 };
 
 #define N_CLAIM_DEFS (sizeof(claim_defs) / sizeof(claim_defs[0]))
@@ -426,6 +429,35 @@ static int decode_reasons(tp_cbor_reader_t *r, const claim_def_t *def,
     return rc;
 }
 
+/* ta-keys: [+ [component-id, key-sha256]]; a TA named twice is refused
+ * (which key would be its?). */
+static int decode_ta_keys(tp_cbor_reader_t *r, const claim_def_t *def,
+                          teep_eat_claims_t *c)
+{
+    size_t n = 0;
+    int rc = read_array(r, def->name, def->min, def->max, TEEP_E_LIMIT, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        teep_eat_ta_key_t *k = &c->ta_keys[i];
+        size_t two, at = r->pos;
+        rc = read_array(r, "ta-keys entry", 2, 2, TEEP_E_RANGE, &two);
+        if (rc == 0)
+            rc = read_bstr(r, "ta-keys component-id", 1, TEEP_EAT_COMPONENT_MAX,
+                           &k->component_id);
+        if (rc == 0)
+            rc = read_bstr(r, "ta-keys key-sha256", TEEP_EAT_KEY_HASH_LEN,
+                           TEEP_EAT_KEY_HASH_LEN, &k->key_sha256);
+        for (size_t j = 0; rc == 0 && j < i; j++)
+            if (c->ta_keys[j].component_id.len == k->component_id.len &&
+                memcmp(c->ta_keys[j].component_id.ptr, k->component_id.ptr,
+                       k->component_id.len) == 0)
+                rc = tp_cbor_fail(r, TEEP_E_DUPLICATE, at,
+                                  "ta-keys: a component appears twice");
+        if (rc == 0)
+            c->n_ta_keys = i + 1;
+    }
+    return rc;
+}
+
 static int decode_claim(tp_cbor_reader_t *r, const claim_def_t *def,
                         teep_eat_claims_t *c)
 {
@@ -442,6 +474,7 @@ static int decode_claim(tp_cbor_reader_t *r, const claim_def_t *def,
     case KIND_MANIFESTS: return decode_manifests(r, def, c);
     case KIND_STATUS: return decode_status(r, c);
     case KIND_REASONS: return decode_reasons(r, def, c);
+    case KIND_TA_KEYS: return decode_ta_keys(r, def, c);
     }
     return tp_cbor_fail(r, TEEP_E_TYPE, r->pos, "%s: no decoder", def->name);
 }
@@ -618,6 +651,16 @@ static void encode_claim(tp_cbor_writer_t *w, const claim_def_t *def,
         for (size_t i = 0; i < c->n_ar_reasons; i++)
             tp_cw_uint(w, c->ar_reasons[i]);
         break;
+    case KIND_TA_KEYS:
+        tp_cw_array(w, c->n_ta_keys);
+        for (size_t i = 0; i < c->n_ta_keys; i++) {
+            tp_cw_array(w, 2);
+            tp_cw_bstr(w, c->ta_keys[i].component_id.ptr,
+                       c->ta_keys[i].component_id.len);
+            tp_cw_bstr(w, c->ta_keys[i].key_sha256.ptr,
+                       c->ta_keys[i].key_sha256.len);
+        }
+        break;
     }
 }
 
@@ -632,7 +675,8 @@ int teep_eat_claims_encode(const teep_eat_claims_t *claims, uint8_t *out,
     /* The counts index fixed arrays: check them before anything reads
      * the arrays; everything else the decode below checks. */
     if (n == 0 || claims->n_manifests > TEEP_EAT_MAX_MANIFESTS ||
-        claims->n_ar_reasons > TEEP_EAT_MAX_REASONS)
+        claims->n_ar_reasons > TEEP_EAT_MAX_REASONS ||
+        claims->n_ta_keys > TEEP_EAT_MAX_TA_KEYS)
         return -EINVAL;
     tp_cbor_writer_t w;
     tp_cw_init(&w, out, cap);

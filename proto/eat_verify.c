@@ -452,11 +452,13 @@ int teep_eat_verify_ar(const uint8_t *buf, size_t len,
 }
 
 /* Device claims an Attestation Result repeats from appraised Evidence: the
- * TAM needs the TEEP profile's claims, which AR4SI lacks (digest 2.4). */
+ * TAM needs the TEEP profile's claims, which AR4SI lacks (digest 2.4), and
+ * a TA's caller needs the TA keys the Evidence bound. */
 #define AR_COPIED_CLAIMS                                                       \
     (TEEP_EAT_HAS_CNF | TEEP_EAT_HAS_NONCE | TEEP_EAT_HAS_UEID |               \
      TEEP_EAT_HAS_OEMID | TEEP_EAT_HAS_HWMODEL | TEEP_EAT_HAS_HWVERSION |      \
-     TEEP_EAT_HAS_SWNAME | TEEP_EAT_HAS_SWVERSION | TEEP_EAT_HAS_MANIFESTS)
+     TEEP_EAT_HAS_SWNAME | TEEP_EAT_HAS_SWVERSION | TEEP_EAT_HAS_MANIFESTS |   \
+     TEEP_EAT_HAS_TA_KEYS)
 
 int teep_eat_ar_sign(const teep_signer_t *verifier,
                      const teep_eat_result_t *result, const char *issuer,

@@ -45,6 +45,26 @@ teep_suit_reason_t tp_suit_reason_for(int code)
     }
 }
 
+/* suit-record-properties are for what decided the command's outcome
+ * (draft-ietf-suit-report, The SUIT Record); the content parameter is the
+ * payload itself, already in the manifest the report references (its digest,
+ * the section and offset name the command), and can be megabytes (a PD).  So
+ * a record keeps only its length, as image-size, unless the command
+ * consumed an image-size of its own. */
+static void record__drop_content(teep_suit_params_t *props)
+{
+    const uint32_t content = TEEP_SUIT_PARAM_BIT(TEEP_SUIT_PARAM_CONTENT);
+    const uint32_t size = TEEP_SUIT_PARAM_BIT(TEEP_SUIT_PARAM_IMAGE_SIZE);
+    if (!(props->present & content))
+        return;
+    if (!(props->present & size)) {
+        props->image_size = props->content.len;
+        props->present |= size;
+    }
+    props->present &= ~content;
+    props->content = (teep_slice_t){0};
+}
+
 void tp_suit_record_fill(const tp_suit_exec_t *x, uint32_t idx, int64_t code,
                          size_t offset, bool success,
                          const tp_suit_outcome_t *o, uint64_t policy,
@@ -63,6 +83,7 @@ void tp_suit_record_fill(const tp_suit_exec_t *x, uint32_t idx, int64_t code,
         const tp_suit_slot_t *slot = &x->p->slots[f->slot[idx]];
         rec->properties = slot->params;
         rec->properties.present &= o->consumed;
+        record__drop_content(&rec->properties);
         rec->system_component_id = slot->id;
     }
     uint64_t want =

@@ -2,10 +2,11 @@
  * hello_ta.c: the sample Trusted Application.  It runs inside the
  * simulated TEE (plugins/tee/sim), statically linked so that it needs
  * nothing but itself in a container's empty root.  It talks only over its
- * private channel (sim_channel.h, fd 3): personalization data comes in,
- * and each invocation gets an answer that tells where the TA runs (its
- * instance type, its PID and host name as it sees them: 1 and "teep-ta"
- * inside a container) and the SHA-256 of the PD it holds.
+ * private channel (sim_channel.h, fd 3): personalization data comes in
+ * (in one or more packets, reassembled), and each invocation gets an answer
+ * that tells where the TA runs (its instance type, its PID and host name as it
+ * sees them: 1 and "teep-ta" inside a container) and the SHA-256 of the PD it
+ * holds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ int main(void)
     struct utsname uts;
     if (uname(&uts) != 0)
         strcpy(uts.nodename, "?");
+    sim_pd_t pd = {0};
     for (;;) {
         uint8_t type;
         ssize_t n = sim_channel_recv(SIM_CHANNEL_FD, &type, buf, sizeof(buf));
@@ -43,9 +45,15 @@ int main(void)
             return 0; /* the TEE closed the channel: stop */
         if (n < 0)
             return 1;
-        if (type == SIM_MSG_PD) {
-            uint8_t digest[32];
-            mbedtls_sha256_ret(buf, (size_t)n, digest, 0);
+        if (type == SIM_MSG_PD_MORE || type == SIM_MSG_PD) {
+            int rc = sim_pd_add(&pd, type, buf, (size_t)n, SIM_PD_MAX);
+            if (rc != 1)
+                continue;
+            uint8_t digest[32], *data;
+            size_t len;
+            sim_pd_take(&pd, &data, &len);
+            mbedtls_sha256_ret(data, len, digest, 0);
+            free(data);
             hex(digest, sizeof(digest), pd_hex);
             fprintf(stderr, "hello-ta: personalization data, sha256 %s\n",
                     pd_hex);

@@ -3,9 +3,11 @@
  * installed in the REE (a UA manifest); it reaches its TA only through the
  * host's UA gateway (plugins/host/tee_ua_gateway.h):
  *
- *   hello-ua SOCKET [MESSAGE]
+ *   hello-ua [-t TYPE] SOCKET [MESSAGE]
  *
- * prints the TA's answer and exits 0, or prints why not and exits 1.
+ * asks the hello TA of instance type TYPE (process, container, vm; the
+ * deployment's --type, process by default: hello.h), prints its answer
+ * and exits 0, or prints why not and exits 1.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -56,29 +58,51 @@ static int recv_all(int fd, void *p, size_t n)
     return 0;
 }
 
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: hello-ua [-t process|container|vm] SOCKET [MESSAGE]\n");
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: hello-ua SOCKET [MESSAGE]\n");
+    const char *type = "process";
+    int opt;
+    while ((opt = getopt(argc, argv, "t:")) != -1) {
+        if (opt != 't')
+            return usage();
+        type = optarg;
+    }
+    argc -= optind;
+    argv += optind;
+    if (argc < 1 || argc > 2)
+        return usage();
+    uint8_t ta_id[64];
+    size_t ta_id_len = hello_ta_id_for(type, ta_id, sizeof(ta_id));
+    if (ta_id_len == 0) {
+        fprintf(stderr, "hello-ua: -t %s: not process, container or vm\n",
+                type);
         return 1;
     }
-    const char *msg = argc == 3 ? argv[2] : "hello from the UA";
+    const char *sock = argv[0];
+    const char *msg = argc == 2 ? argv[1] : "hello from the UA";
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(argv[1]) >= sizeof(addr.sun_path)) {
+    if (strlen(sock) >= sizeof(addr.sun_path)) {
         fprintf(stderr, "hello-ua: socket path too long\n");
         return 1;
     }
-    strcpy(addr.sun_path, argv[1]);
+    strcpy(addr.sun_path, sock);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-        fprintf(stderr, "hello-ua: %s: %s\n", argv[1], strerror(errno));
+        fprintf(stderr, "hello-ua: %s: %s\n", sock, strerror(errno));
         return 1;
     }
     uint8_t head[4];
     size_t len = strlen(msg);
-    put_be32(head, sizeof(hello_ta_id));
+    put_be32(head, (uint32_t)ta_id_len);
     int rc = send_all(fd, head, 4);
-    rc = rc == 0 ? send_all(fd, hello_ta_id, sizeof(hello_ta_id)) : rc;
+    rc = rc == 0 ? send_all(fd, ta_id, ta_id_len) : rc;
     put_be32(head, (uint32_t)len);
     rc = rc == 0 ? send_all(fd, head, 4) : rc;
     rc = rc == 0 ? send_all(fd, msg, len) : rc;

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "ot.h"
@@ -97,6 +98,10 @@ typedef struct col_ta {
     int fd;              /* the local TA's channel (sim_channel.h) */
     pid_t pid;
     ot_count_t count;
+    /* Local TA: the SHA-256 of the key it registered on its channel ('K',
+     * what the sim TEE would put in its Evidence). */
+    int has_key;
+    uint8_t key_sha256[32];
 } col_ta_t;
 
 /* One invocation: req in, the TA's answer into *ans (malloc'ed).  The
@@ -110,8 +115,14 @@ static int col_invoke(col_ta_t *t, const uint8_t *req, size_t n, uint8_t **ans,
         uint8_t type = 0;
         int rc = buf != NULL ? sim_channel_send(t->fd, SIM_MSG_INVOKE, req, n)
                              : -ENOMEM;
-        ssize_t got =
-            rc == 0 ? sim_channel_recv(t->fd, &type, buf, SIM_CHANNEL_MAX) : rc;
+        ssize_t got = rc;
+        /* In the sim the TEE takes the TA's key packet; here we do. */
+        while (rc == 0 &&
+               (got = sim_channel_recv(t->fd, &type, buf, SIM_CHANNEL_MAX)) >
+                   0 &&
+               type == SIM_MSG_KEY)
+            t->has_key = EVP_Digest(buf, (size_t)got, t->key_sha256, NULL,
+                                    EVP_sha256(), NULL) == 1;
         if (got < 0 || type != SIM_MSG_REPLY) {
             free(buf);
             return got < 0 ? (int)got : -EIO;
@@ -239,17 +250,54 @@ typedef struct col_attest_cfg {
     long device, deployment, package;
 } col_attest_cfg_t;
 
+/* hex[2 * n + 1] of p[0..n). */
+static void col_hex(const uint8_t *p, size_t n, char *hex)
+{
+    for (size_t k = 0; k < n; k++)
+        snprintf(hex + 2 * k, 3, "%02x", p[k]);
+}
+
+/* The ta-keys entry (claim -70004, copied by the TAM into the result's
+ * claims) for the ot-lookup TA into key_sha256.  0 or -ENOENT. */
+static int col_attested_ta_key(json_t *att, uint8_t key_sha256[32])
+{
+    char id_hex[2 * sizeof(col_ta_id) + 1];
+    col_hex(col_ta_id, sizeof(col_ta_id), id_hex);
+    json_t *keys = json_object_get(json_object_get(att, "claims"), "ta_keys");
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        const char *id = json_string_value(json_object_get(k, "component_id"));
+        const char *h = json_string_value(json_object_get(k, "key_sha256"));
+        if (id == NULL || h == NULL || strcmp(id, id_hex) != 0 ||
+            strlen(h) != 64)
+            continue;
+        for (int b = 0; b < 32; b++) {
+            unsigned v;
+            if (sscanf(h + 2 * b, "%2x", &v) != 1)
+                return -ENOENT;
+            key_sha256[b] = (uint8_t)v;
+        }
+        return 0;
+    }
+    return -ENOENT;
+}
+
 /* What the Collector checks before it sends anything secret to the TA
  * (README.md, "What binds the TA's key"):
  *   1. the device has an affirming attestation result at the TAM
  *      (GET /devices/{id}/attested-key answers only then, and
- *      GET /attestations/{id} says "affirming");
+ *      GET /attestations/{id} says "affirming"), and its Evidence names
+ *      the key the running ot-lookup TA registered with the TEE (ta-keys,
+ *      -70004): its SHA-256 goes to key_sha256, for col_handshake to
+ *      compare with the key the TA hands out;
  *   2. the deployment reached "done" on that device: ot-lookup and its
- *      table went into the TEE after that attestation (mode 5);
+ *      table went into the TEE (mode 5);
  *   3. the TA package the TAM deployed is the binary the Collector
  *      audited (its SHA-256).
  * 0, or -EACCES with the reason on stderr. */
-static int col_attest(const col_attest_cfg_t *cfg)
+static int col_attest(const col_attest_cfg_t *cfg, uint8_t key_sha256[32])
 {
     size_t tlen = 0;
     uint8_t *tok = col_read_file(cfg->token_file, &tlen);
@@ -282,6 +330,13 @@ static int col_attest(const col_attest_cfg_t *cfg)
                 (long long)aid, st != NULL ? st : "unknown");
         goto done;
     }
+    if (col_attested_ta_key(att, key_sha256) != 0) {
+        fprintf(stderr,
+                "ot-collector: attestation %lld names no key of the "
+                "ot-lookup TA (ta-keys)\n",
+                (long long)aid);
+        goto done;
+    }
     snprintf(path, sizeof(path), "/deployments/%ld", cfg->deployment);
     dep = col_http_get(cfg->admin, token, path, &status);
     json_t *targets = json_object_get(dep, "targets");
@@ -310,8 +365,7 @@ static int col_attest(const col_attest_cfg_t *cfg)
     char hex[65] = "";
     if (bin != NULL &&
         EVP_Digest(bin, blen, digest, NULL, EVP_sha256(), NULL) == 1)
-        for (int k = 0; k < 32; k++)
-            snprintf(hex + 2 * k, 3, "%02x", digest[k]);
+        col_hex(digest, sizeof(digest), hex);
     free(bin);
     if (sha == NULL || strcmp(sha, hex) != 0) {
         fprintf(stderr,
@@ -333,6 +387,9 @@ done:
 typedef struct col_session {
     col_ta_t *ta;
     int attested; /* set only by a passing attestation check */
+    /* The SHA-256 of the TA key the attestation names; NULL only for the
+     * local, unattested TA. */
+    const uint8_t *attested_key;
     uint32_t n, size;
     uint8_t ta_pub[OT_PUB_LEN];
     ot_channel_t ch;
@@ -340,8 +397,9 @@ typedef struct col_session {
 } col_session_t;
 
 /* Fetch the TA's channel key and agree the channel keys with it.  Refused
- * (-EACCES) before the attestation check passed: the key agreement is
- * the first step that trusts the TA. */
+ * (-EACCES) before the attestation check passed, and when the key the TA
+ * hands out is not the one the attestation names (a man in the middle at
+ * the gateway): the key agreement is the first step that trusts the TA. */
 static int col_handshake(col_session_t *s)
 {
     if (!s->attested)
@@ -358,6 +416,15 @@ static int col_handshake(col_session_t *s)
         s->size = ot_get_be32(ans + 5 + OT_PUB_LEN);
     }
     free(ans);
+    uint8_t got_sha[32];
+    if (rc == 0 && s->attested_key != NULL &&
+        (EVP_Digest(s->ta_pub, OT_PUB_LEN, got_sha, NULL, EVP_sha256(), NULL) !=
+             1 ||
+         CRYPTO_memcmp(got_sha, s->attested_key, 32) != 0)) {
+        fprintf(stderr, "ot-collector: the TA's channel key is not the "
+                        "attested one\n");
+        rc = -EACCES;
+    }
     ans = NULL;
     EVP_PKEY *mine = rc == 0 ? ot_key_new() : NULL;
     if (rc == 0 && (mine == NULL || ot_key_public(mine, req + 1) != 0))
@@ -456,13 +523,15 @@ static int run_cc(col_ta_t *ta, const col_attest_cfg_t *cfg, int unattested,
                   uint32_t queries, const char *proto)
 {
     col_session_t s = {.ta = ta};
+    uint8_t attested_key[32];
     if (cfg != NULL) {
-        if (col_attest(cfg) != 0) {
+        if (col_attest(cfg, attested_key) != 0) {
             fprintf(stderr, "ot-collector: attestation check failed: no "
                             "query is sent\n");
             return 1;
         }
         s.attested = 1;
+        s.attested_key = attested_key;
     } else {
         /* The local TA runs in no TEE: there is nothing to attest, and the
          * caller said so explicitly. */
@@ -470,7 +539,8 @@ static int run_cc(col_ta_t *ta, const col_attest_cfg_t *cfg, int unattested,
     }
     int rc = col_handshake(&s);
     if (rc != 0) {
-        fprintf(stderr, "ot-collector: key agreement: %s\n", strerror(-rc));
+        fprintf(stderr, "ot-collector: key agreement: %s%s\n", strerror(-rc),
+                rc == -EACCES ? ": no query is sent" : "");
         return 1;
     }
     uint64_t setup = ta->count.sent + ta->count.received, ta_cpu0 = 0, ta_cpu1;

@@ -7,14 +7,15 @@
  * one query at a time with one record, selected by a scan of the whole
  * table (ot_table_select), encrypted to the Collector's channel key.
  *
- *   ot-lookup-ta                 in the TEE: table = its PD
+ *   ot-lookup-ta                 in the TEE: table = its PD (reassembled
+ *                                from the channel's PD packets)
  *   ot-lookup-ta --table FILE    the same binary outside any TEE, with the
- *                                table read from FILE, for tables larger
- *                                than the sim's PD packet (README.md)
+ *                                table read from FILE (tests)
  *
  * Its channel key pair is made when it starts, inside the TEE, and never
- * leaves it; how the Collector knows it is this TA's key: README.md, "What
- * binds the TA's key".
+ * leaves it; it registers the public key with the TEE ('K'), whose Agent
+ * names the key's hash in its attestation Evidence: README.md, "What binds
+ * the TA's key".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +38,9 @@ typedef struct ta {
     uint64_t last_seq; /* the last query's; only higher ones are accepted */
     uint8_t *record;
 } ta_t;
+
+/* The largest table taken as PD: the TEE's own bound. */
+#define OT_PD_MAX SIM_PD_MAX
 
 static uint8_t in[SIM_CHANNEL_MAX];
 static uint8_t out[SIM_CHANNEL_MAX];
@@ -179,6 +183,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: ot-lookup-ta [--table FILE]\n");
         return 2;
     }
+    /* Before anything else: the TEE learns the key its callers will get. */
+    if (sim_channel_send(SIM_CHANNEL_FD, SIM_MSG_KEY, ta.pub, OT_PUB_LEN) != 0)
+        return 1;
+    sim_pd_t pd = {0};
     for (;;) {
         uint8_t type;
         ssize_t n = sim_channel_recv(SIM_CHANNEL_FD, &type, in, sizeof(in));
@@ -186,11 +194,18 @@ int main(int argc, char **argv)
             return 0; /* the TEE closed the channel: stop */
         if (n < 0)
             return 1;
-        if (type == SIM_MSG_PD) {
-            uint8_t *blob = malloc(n > 0 ? (size_t)n : 1);
-            if (blob != NULL) {
-                memcpy(blob, in, (size_t)n);
-                take_table(&ta, blob, (size_t)n);
+        if (type == SIM_MSG_PD_MORE || type == SIM_MSG_PD) {
+            int rc = sim_pd_add(&pd, type, in, (size_t)n, OT_PD_MAX);
+            if (rc < 0)
+                fprintf(stderr,
+                        "ot-lookup-ta: personalization data "
+                        "dropped: %s\n",
+                        strerror(-rc));
+            if (rc == 1) {
+                uint8_t *blob;
+                size_t len;
+                sim_pd_take(&pd, &blob, &len);
+                take_table(&ta, blob, len);
             }
         } else if (type == SIM_MSG_INVOKE) {
             size_t len = answer(&ta, in, (size_t)n);

@@ -9,14 +9,15 @@
 # download, prints the table, and with --write also a gnuplot PNG and
 # the sections of bench/RESULTS.md and examples/ot/README.md.
 #
-# The sim hands PD to a TA in one channel packet of at most 64 KiB
-# (plugins/tee/sim/sim_channel.h), so the table deployed through TEEP is
-# the largest that fits (--teep-records); larger tables run the same TA
-# binary outside the TEE with the table read locally, labelled cc-ot-local.
+# Each N gets a fresh TAM, broker and device: the N-record table is the
+# TA's personalization data (25.6 MB at N = 100,000), streamed to the TA
+# over its channel (plugins/tee/sim/sim_channel.h).  After the deployment
+# the device attests once more, so that its Evidence names the key the
+# running TA registered with the TEE (ta-keys); the Collector checks that
+# key against the one the TA hands it before any query.
 #
 # Usage: teep-ot-demo [--records "1000 10000 100000"] [--record-size 256]
-#                     [--queries 10] [--teep-records M] [--write SRCDIR]
-#                     [--keep]
+#                     [--queries 10] [--write SRCDIR] [--keep]
 # Every process it starts is stopped before it exits.
 set -eu
 
@@ -24,7 +25,6 @@ bin=$(cd "$(dirname "$0")" && pwd)
 records="1000 10000 100000"
 size=256
 queries=10
-teep_records=""
 write=""
 keep=0
 while [ $# -gt 0 ]; do
@@ -32,22 +32,19 @@ while [ $# -gt 0 ]; do
     --records) records=$2; shift ;;
     --record-size) size=$2; shift ;;
     --queries) queries=$2; shift ;;
-    --teep-records) teep_records=$2; shift ;;
     --write) write=$2; shift ;;
     --keep) keep=1 ;;
-    *) sed -n '18,20p' "$0" >&2; exit 2 ;;
+    *) sed -n '19,20p' "$0" >&2; exit 2 ;;
     esac
     shift
 done
-# The largest table one PD packet carries (64 KiB, a 12-byte header).
-[ -n "$teep_records" ] || teep_records=$(((65536 - 12) / size))
 for b in teep-tam teep-broker teep-agent teep ot-lookup-ta ot-collector; do
     [ -x "$bin/$b" ] || { echo "teep-ot-demo: $bin/$b missing: build first" >&2; exit 2; }
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/teep-ot-demo.XXXXXX")
 pids=""
-cleanup() {
+stop_all() {
     for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
     for p in $pids; do
         i=0
@@ -57,6 +54,10 @@ cleanup() {
         done
         kill -KILL "$p" 2>/dev/null || true
     done
+    pids=""
+}
+cleanup() {
+    stop_all
     if [ $keep = 1 ]; then
         echo "teep-ot-demo: logs and state kept in $work"
     else
@@ -68,7 +69,7 @@ trap 'exit 130' INT TERM
 
 die() {
     echo "teep-ot-demo: $*" >&2
-    for f in "$work"/*.log "$work"/*.err; do
+    for f in "$work"/*.log "$work"/*.err "$work"/*/*.log "$work"/*/*.err; do
         [ -f "$f" ] && { echo "---- $f" >&2; tail -n 15 "$f" >&2; }
     done
     exit 1
@@ -82,93 +83,126 @@ wait_line() { # FILE PATTERN
     done
 }
 
-# 1. The TAM, the broker in front of it, the device behind the broker.
-echo "== starting teep-tam, teep-broker and the device (sim TEE, process)"
-"$bin/teep-tam" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
-    --data "$work/tam" --lifetime 1800 >"$work/tam.out" 2>"$work/tam.err" &
-pids="$pids $!"
-wait_line "$work/tam.out" 'admin API'
-tam_port=$(sed -n 's|.*TEEP endpoint http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/tam.out")
-admin_url=http://127.0.0.1:$(sed -n 's|.*admin API http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/tam.out")
-tam_url=http://127.0.0.1:$tam_port/tam
-tam() { "$bin/teep-tam" admin --url "$admin_url" --data "$work/tam" "$@"; }
-"$bin/teep-broker" --listen ws://127.0.0.1:0/tam --tam "$tam_url" --workers 2 \
-    >"$work/broker.out" 2>"$work/broker.log" &
-pids="$pids $!"
-wait_line "$work/broker.log" 'event=ready'
-broker_ws=$(sed -n 's|.*event=listening uri=\(ws://[^ ]*\).*|\1|p' "$work/broker.log" | head -1)
-agent() {
-    "$bin/teep-agent" --state "$work/dc" --tam-key "$work/tam/tam-esp256.pub.pem" \
-        --tc-signer "$work/tam/tc-signer.pub.pem" --device data-center "$@"
+# 1. One N through TEEP: the TAM, the broker in front of it, the device
+#    behind the broker; the TA deployed in mode 5 with the N-record table
+#    as its PD; a second attestation that binds the TA's key; the
+#    Collector's measurement.  Everything is stopped at the end.
+teep_round() { # N FIRST(1: also the wrong-binary refusal)
+    n=$1
+    w="$work/n$n"
+    mkdir -p "$w"
+    # The Agent's Success carries a SUIT report whose records repeat the
+    # parameters the manifest's commands consumed, the encrypted table
+    # among them: the TAM takes TEEP bodies of up to 64 MiB here.
+    "$bin/teep-tam" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+        --data "$w/tam" --lifetime 1800 --max-message 67108864 \
+        >"$w/tam.out" 2>"$w/tam.err" &
+    pids="$pids $!"
+    wait_line "$w/tam.out" 'admin API'
+    tam_port=$(sed -n 's|.*TEEP endpoint http://127.0.0.1:\([0-9]*\).*|\1|p' "$w/tam.out")
+    admin_url=http://127.0.0.1:$(sed -n 's|.*admin API http://127.0.0.1:\([0-9]*\).*|\1|p' "$w/tam.out")
+    tam_url=http://127.0.0.1:$tam_port/tam
+    tam() { "$bin/teep-tam" admin --url "$admin_url" --data "$w/tam" "$@"; }
+    # The Update carries the whole table, and the Success the same again:
+    # the broker relays messages of up to 64 MiB both ways (its defaults
+    # are 1 MiB from the TAM, 256 KiB from a device), as teep-agent
+    # accepts them.
+    cat >"$w/broker.conf" <<CONF
+workers = 2;
+listeners = ( { uri = "ws://127.0.0.1:0/tam";
+                options = { max_message = 67108864; }; } );
+default_route = "main";
+routes = ( { name = "main"; endpoints = [ "$tam_url" ];
+             max_response = 67108864; read_timeout_ms = 120000; } );
+CONF
+    "$bin/teep-broker" -c "$w/broker.conf" >"$w/broker.out" 2>"$w/broker.log" &
+    pids="$pids $!"
+    wait_line "$w/broker.log" 'event=ready'
+    broker_ws=$(sed -n 's|.*event=listening uri=\(ws://[^ ]*\).*|\1|p' "$w/broker.log" | head -1)
+    agent() {
+        "$bin/teep-agent" --state "$w/dc" --tam-key "$w/tam/tam-esp256.pub.pem" \
+            --tc-signer "$w/tam/tc-signer.pub.pem" --device data-center "$@"
+    }
+    agent --broker "$tam_url" --export-keys "$w/keys" 2>>"$w/agent.log" ||
+        die "device keys"
+    dev=$(tam --get id device add data-center --teep-key "$w/keys/teep-key.pub.pem" \
+        --attestation-key "$w/keys/attestation-key.pub.pem")
+    ta=$(tam --get id package add ta ot-lookup "$bin/ot-lookup-ta")
+    dep=$(tam --get id deployment add ot --mode 5 --type process --ta "$ta" --device "$dev")
+    # Started directly, not through the function: $! must be teep-agent's
+    # own pid for the signals below to reach it.
+    "$bin/teep-agent" --state "$w/dc" --tam-key "$w/tam/tam-esp256.pub.pem" \
+        --tc-signer "$w/tam/tc-signer.pub.pem" --device data-center \
+        --broker "$broker_ws" --ua-socket "$w/ua.sock" 2>>"$w/agent.log" &
+    agent_pid=$!
+    pids="$pids $agent_pid"
+    tam deployment wait "$dep" --for waiting-pd --timeout 60 >/dev/null ||
+        die "the device did not attest"
+    # The Data Center encrypts its table to the attested key and uploads
+    # it; the next session installs TA and table together.
+    "$bin/ot-collector" mktable "$n" "$size" "$w/table.bin"
+    tam device attested-key "$dev" --out "$w/pd.pem" >/dev/null
+    "$bin/teep" pd encrypt --to "$w/pd.pem" --out "$w/table.pd" "$w/table.bin"
+    tam pd upload "$dep" "$dev" "$w/table.pd" \
+        --plaintext "$w/table.bin" --name records >/dev/null
+    t0=$(date +%s.%N)
+    kill -USR1 "$agent_pid"
+    tam deployment wait "$dep" --for "done" --timeout 300 >/dev/null ||
+        die "the deployment did not finish (N = $n)"
+    wait_line "$w/agent.log" 'ot-lookup-ta: table of'
+    secs=$(echo "$t0 $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}')
+    # Peak memory of the device (teep-agent, the Agent in its sim TEE).
+    rss=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$agent_pid/status")
+    # The Evidence of that session came before the TA ran: one more
+    # attestation, whose Evidence names the running TA's key (ta-keys).
+    att0=$(tam --get attestation device attested-key "$dev")
+    kill -USR1 "$agent_pid"
+    i=0
+    while att1=$(tam --get attestation device attested-key "$dev") &&
+        [ "$att1" = "$att0" ]; do
+        i=$((i + 1))
+        [ $i -gt 300 ] && die "no attestation after the deployment"
+        sleep 0.1
+    done
+    echo "   device $dev, deployment $dep (mode 5): ot-lookup with $n x $size B" \
+        "($(wc -c <"$w/table.pd") B encrypted PD) in ${secs} s, device peak" \
+        "RSS ${rss} MiB; attestation $att1 binds the TA's key"
+    run cc --gateway "$w/ua.sock" --admin "$admin_url" \
+        --token-file "$w/tam/admin.token" --device "$dev" --deployment "$dep" \
+        --package "$ta" --ta-binary "$bin/ot-lookup-ta" --queries "$queries"
+    if [ "$2" = 1 ]; then
+        # A Collector that audited another binary must refuse before any
+        # query.
+        if "$bin/ot-collector" cc --gateway "$w/ua.sock" --admin "$admin_url" \
+            --token-file "$w/tam/admin.token" --device "$dev" --deployment "$dep" \
+            --package "$ta" --ta-binary "$bin/teep" --queries 1 \
+            >/dev/null 2>"$w/refusal.err"; then
+            die "a Collector expecting another TA binary queried it"
+        fi
+        grep -q "no query is sent" "$w/refusal.err" ||
+            die "the wrong-binary Collector failed for another reason"
+        echo "   a Collector that audited another binary: refused before any query"
+    fi
+    stop_all
 }
-agent --broker "$tam_url" --export-keys "$work/keys" 2>>"$work/agent.log" ||
-    die "device keys"
-dev=$(tam --get id device add data-center --teep-key "$work/keys/teep-key.pub.pem" \
-    --attestation-key "$work/keys/attestation-key.pub.pem")
 
-# 2. The network user uploads the TA and deploys it in mode 5.
-ta=$(tam --get id package add ta ot-lookup "$bin/ot-lookup-ta")
-dep=$(tam --get id deployment add ot --mode 5 --type process --ta "$ta" --device "$dev")
-echo "   device $dev, TA package $ta, deployment $dep (mode 5, process)"
-# Started directly, not through the function: $! must be teep-agent's
-# own pid for the signals below to reach it.
-"$bin/teep-agent" --state "$work/dc" --tam-key "$work/tam/tam-esp256.pub.pem" \
-    --tc-signer "$work/tam/tc-signer.pub.pem" --device data-center \
-    --broker "$broker_ws" --ua-socket "$work/ua.sock" 2>>"$work/agent.log" &
-agent_pid=$!
-pids="$pids $agent_pid"
-tam deployment wait "$dep" --for waiting-pd --timeout 60 >/dev/null ||
-    die "the device did not attest"
-echo "   attested; the TA waits for its table"
-
-# 3. The Data Center encrypts its table to the attested key, uploads it;
-#    the next session installs TA and table together.
-"$bin/ot-collector" mktable "$teep_records" "$size" "$work/teep-table.bin"
-tam device attested-key "$dev" --out "$work/pd.pem" >/dev/null
-"$bin/teep" pd encrypt --to "$work/pd.pem" --out "$work/teep-table.pd" \
-    "$work/teep-table.bin"
-tam pd upload "$dep" "$dev" "$work/teep-table.pd" \
-    --plaintext "$work/teep-table.bin" --name records >/dev/null
-kill -USR1 "$agent_pid"
-tam deployment wait "$dep" --for "done" --timeout 60 >/dev/null ||
-    die "the deployment did not finish"
-wait_line "$work/agent.log" 'ot-lookup-ta: table of'
-echo "   deployed: ot-lookup with a table of $teep_records x $size B" \
-    "($(wc -c <"$work/teep-table.pd") B encrypted PD)"
-
-# 4. The measurements: one line per protocol and N.
+# 2. The measurements: one line per protocol and N.
 run() { # ARGS...: one ot-collector run, its result line appended
     "$bin/ot-collector" "$@" >>"$work/results" 2>>"$work/collector.err" ||
         die "ot-collector $1 failed"
     tail -n 1 "$work/results" | sed 's/^/   /'
 }
-echo "== N = $teep_records (the table deployed through TEEP)"
-run cc --gateway "$work/ua.sock" --admin "$admin_url" \
-    --token-file "$work/tam/admin.token" --device "$dev" --deployment "$dep" \
-    --package "$ta" --ta-binary "$bin/ot-lookup-ta" --queries "$queries"
-# A Collector that audited another binary must refuse before any query.
-if "$bin/ot-collector" cc --gateway "$work/ua.sock" --admin "$admin_url" \
-    --token-file "$work/tam/admin.token" --device "$dev" --deployment "$dep" \
-    --package "$ta" --ta-binary "$bin/teep" --queries 1 \
-    >/dev/null 2>"$work/refusal.err"; then
-    die "a Collector expecting another TA binary queried it"
-fi
-grep -q "no query is sent" "$work/refusal.err" ||
-    die "the wrong-binary Collector failed for another reason"
-echo "   a Collector that audited another binary: refused before any query"
-run classic --table "$work/teep-table.bin" --queries "$queries"
-run download --table "$work/teep-table.bin" --queries "$queries"
+first=1
 for n in $records; do
-    echo "== N = $n (CC-OT: the TA binary outside the TEE, table read locally)"
-    "$bin/ot-collector" mktable "$n" "$size" "$work/table-$n.bin"
+    echo "== N = $n: TAM, broker, device (sim TEE, process); the table as PD"
+    teep_round "$n" "$first"
+    first=0
     q=$queries
     # Classic OT encrypts all N records per query: fewer queries at 100k.
     [ "$n" -ge 100000 ] && [ "$q" -gt 3 ] && q=3
-    run cc --local-ta "$bin/ot-lookup-ta" --table "$work/table-$n.bin" \
-        --unattested --queries "$queries"
-    run classic --table "$work/table-$n.bin" --queries "$q"
-    run download --table "$work/table-$n.bin" --queries "$q"
-    rm -f "$work/table-$n.bin"
+    run classic --table "$work/n$n/table.bin" --queries "$q"
+    run download --table "$work/n$n/table.bin" --queries "$q"
+    rm -f "$work/n$n/table.bin" "$work/n$n/table.pd"
 done
 
 # 5. The table.
@@ -190,7 +224,7 @@ table_md | tee "$work/table.md"
 
 [ -n "$write" ] || exit 0
 # 6. The plot (optional: gnuplot may be missing) and the documents.
-for p in cc-ot cc-ot-local classic download; do
+for p in cc-ot classic download; do
     grep "^proto=$p " "$work/results" | while read -r line; do
         echo "$(echo " $line" | field n) $(echo " $line" | field bytes)"
     done >"$work/$p.dat"
@@ -207,8 +241,7 @@ set key left top
 set grid
 plot "$work/classic.dat" with linespoints title "classic 1-out-of-N OT", \
      "$work/download.dat" with linespoints title "download the table", \
-     "$work/cc-ot-local.dat" with linespoints title "CC-OT (TA binary, table local)", \
-     "$work/cc-ot.dat" with points pointsize 2 title "CC-OT through TEEP (sim TEE)"
+     "$work/cc-ot.dat" with linespoints title "CC-OT through TEEP (sim TEE)"
 GP
     echo "   plot: $png"
 else
@@ -222,9 +255,9 @@ section() { # MARKER FILE
             "counted at the Collector's socket. CPU: Collector + server (classic," \
             "download: both threads of one process) or Collector + TA (CC-OT; the" \
             "broker, Agent and UA gateway are not counted). \`cc-ot\` ran through" \
-            "TEEP (mode 5, TA and table in the sim TEE, via the UA gateway);" \
-            "\`cc-ot-local\` is the same TA binary outside any TEE with the table" \
-            "read from a file, because the sim's PD channel carries at most 64 KiB."
+            "TEEP for every N: mode 5, the table as the TA's personalization data" \
+            "in the sim TEE, queried via the UA gateway after the Collector checked" \
+            "the attested TA key."
         echo
         cat "$work/table.md"
         echo

@@ -25,6 +25,10 @@
  * personalization-data key, the ECDH key a data owner encrypts PD to.  The
  * attestation key's signature binds it to the attested TEE (principle 2 of
  * USECASE.md: PD readable only by the attested TEE); docs/attestation.md.
+ * And -70004 ta-keys: [+ [component-id: bstr, key-sha256: bstr .size 32]],
+ * for each running TA that registered a public key with its TEE (the key
+ * its callers agree a channel with), the SHA-256 of that key, so the
+ * attestation key's signature binds the key to the TA in the attested TEE.
  *
  * manifests entries are [content-type, bstr]; for the TEEP profile the body
  * is a SUIT_Reference [uri, SUIT_Digest] (suit-report) wrapped in a bstr,
@@ -35,7 +39,7 @@
  * caller's input, which must outlive the claims; nothing is allocated.
  * Encoding is deterministic (RFC 8949 core deterministic order, which for
  * these labels is the order of the list above, then -70001, -70002,
- * -70003).
+ * -70003, -70004).
  */
 #ifndef TEEP_EAT_H
 #define TEEP_EAT_H
@@ -76,6 +80,7 @@ enum {
     TEEP_EAT_LABEL_AR_STATUS = -70001,
     TEEP_EAT_LABEL_AR_REASONS = -70002,
     TEEP_EAT_LABEL_PD_KEY = -70003,
+    TEEP_EAT_LABEL_TA_KEYS = -70004,
 };
 
 /* One bit per claim in teep_eat_claims_t.present. */
@@ -95,6 +100,7 @@ enum {
     TEEP_EAT_HAS_AR_STATUS = 1u << 12,
     TEEP_EAT_HAS_AR_REASONS = 1u << 13,
     TEEP_EAT_HAS_PD_KEY = 1u << 14,
+    TEEP_EAT_HAS_TA_KEYS = 1u << 15,
 };
 
 /* Claims the TEEP profile requires in Evidence (digest 2.2); eat_nonce too
@@ -116,6 +122,9 @@ enum {
 #define TEEP_EAT_MAX_REASONS   16
 #define TEEP_EAT_MAX_UNKNOWN   16
 #define TEEP_EAT_PD_KEY_MAX    256 /* an encoded public COSE_Key */
+#define TEEP_EAT_MAX_TA_KEYS   8   /* ta-keys entries */
+#define TEEP_EAT_COMPONENT_MAX 256 /* an encoded SUIT_Component_Identifier */
+#define TEEP_EAT_KEY_HASH_LEN  32  /* SHA-256 */
 
 /* hwversion / swversion: [version, ? scheme].  RFC 9711 has the version as
  * text; libteep writes a byte string, which decode accepts and flags so
@@ -156,6 +165,13 @@ typedef struct teep_eat_unknown {
     teep_slice_t value;
 } teep_eat_unknown_t;
 
+/* One ta-keys entry: a TA (its encoded SUIT_Component_Identifier) and
+ * the SHA-256 of the public key it registered with its TEE. */
+typedef struct teep_eat_ta_key {
+    teep_slice_t component_id;
+    teep_slice_t key_sha256; /* TEEP_EAT_KEY_HASH_LEN bytes */
+} teep_eat_ta_key_t;
+
 /* AR4SI trustworthiness tiers (the EAR "ear.status" code points). */
 typedef enum teep_eat_status {
     TEEP_EAT_STATUS_NONE = 0,
@@ -191,6 +207,8 @@ typedef struct teep_eat_claims {
     size_t n_ar_reasons;
     uint16_t ar_reasons[TEEP_EAT_MAX_REASONS]; /* teep_eat_reason_t */
     teep_slice_t pd_key; /* encoded public COSE_Key (Evidence) */
+    size_t n_ta_keys;    /* ta-keys (Evidence) */
+    teep_eat_ta_key_t ta_keys[TEEP_EAT_MAX_TA_KEYS];
     size_t n_unknown;
     teep_eat_unknown_t unknown[TEEP_EAT_MAX_UNKNOWN];
 } teep_eat_claims_t;
@@ -384,8 +402,8 @@ int teep_eat_verify_ar(const uint8_t *buf, size_t len,
  * NULL), iat, eat_profile = TEEP_EAT_PROFILE_URI, status and the reason
  * codes of result, and when result->claims_verified the appraised device
  * claims (cnf, eat_nonce, ueid, oemid, hwmodel, hwversion, swname,
- * swversion, manifests).  result's claims point into the Evidence, which
- * must still be alive.  Writes into out[0..cap) as teep_eat_sign.
+ * swversion, manifests, ta-keys).  result's claims point into the Evidence,
+ * which must still be alive.  Writes into out[0..cap) as teep_eat_sign.
  */
 int teep_eat_ar_sign(const teep_signer_t *verifier,
                      const teep_eat_result_t *result, const char *issuer,

@@ -462,7 +462,9 @@ typedef struct teep_suit_record {
     uint32_t component_index;
     int64_t command;
     bool success;
-    teep_suit_params_t properties; /* parameters the command consumed */
+    /* parameters the command consumed, except content (the payload, up
+     * to megabytes): its length stands in as image-size */
+    teep_suit_params_t properties;
     /* system-property-claims when the policy asks for sysinfo */
     bool has_system;
     teep_slice_t system_component_id;

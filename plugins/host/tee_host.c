@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tee_host.h"
+#include "teep/file_replace.h"
 
 struct teep_tee_timer {
     teep_tee_runner_t *runner;
@@ -164,29 +165,11 @@ static int host_install_ua(const teep_tee_host_t *host, const char *name,
     if (name == NULL || name[0] == 0 || name[0] == '.' ||
         strchr(name, '/') != NULL)
         return -EINVAL;
-    char path[8192], tmp[8200];
-    snprintf(path, sizeof(path), "%s/%s", r->ua_dir, name);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-    if (fd < 0)
-        return -errno;
-    size_t done = 0;
-    int rc = 0;
-    while (rc == 0 && done < len) {
-        ssize_t n = write(fd, bytes + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc = n < 0 ? -errno : -EIO;
-        else
-            done += (size_t)n;
-    }
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc != 0)
-        unlink(tmp);
+    char path[8192];
+    int n = snprintf(path, sizeof(path), "%s/%s", r->ua_dir, name);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return -ENAMETOOLONG;
+    int rc = teep_file_replace(path, bytes, len, 0755);
     if (rc == 0)
         host_log(host, TEEP_LOG_INFO, "UA %s installed in %s (%zu bytes)", name,
                  r->ua_dir, len);

@@ -435,6 +435,35 @@ done
 run pd frobnicate
 expect 2 "teep pd with an unknown sub-command"
 
+# ---- eat decode: the private-use Evidence claims ------------------------------
+# A bare claims set with -70003 pd-key (a P-256 COSE_Key) and -70004 ta-keys
+# ([[<<['TEEP-Device', 'ot-lookup', 'ta']>>, 32 x 0xaa]]): both printed.
+PDKEY_HEX=a4010220012158200102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202258202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f40
+TAKEY_HEX=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+CID_HEX=834b544545502d446576696365496f742d6c6f6f6b7570427461
+printf 'a23a00011172584b%s3a000111738182581a%s5820%s\n' "$PDKEY_HEX" \
+    "$CID_HEX" "$TAKEY_HEX" >"$tmp/keys.eat"
+run eat decode "$tmp/keys.eat"
+expect 0 "eat decode of pd-key and ta-keys"
+check "eat decode pd-key/ta-keys: valid JSON" json_ok "$tmp/out"
+upper() { echo "$1" | tr 'a-f' 'A-F'; }
+check "eat decode prints pd-key" \
+    grep -q "\"pd-key\": \"$(upper "$PDKEY_HEX")\"" "$tmp/out"
+check "eat decode prints pd-key as a COSE_Key" grep -q '"-1": 1' "$tmp/out"
+check "eat decode prints the ta-keys component" \
+    grep -q '"component": "TEEP-Device/ot-lookup/ta"' "$tmp/out"
+check "eat decode prints the ta-keys component-id" \
+    grep -q "\"component-id\": \"$(upper "$CID_HEX")\"" "$tmp/out"
+check "eat decode prints the ta-keys key-sha256" \
+    grep -q "\"key-sha256\": \"$(upper "$TAKEY_HEX")\"" "$tmp/out"
+# a key hash of 31 bytes is refused
+printf 'a13a000111738182581a%s581f%s\n' "$CID_HEX" \
+    "$(echo "$TAKEY_HEX" | cut -c3-)" >"$tmp/short.eat"
+run eat decode "$tmp/short.eat"
+expect 2 "eat decode of a 31-byte ta-keys hash"
+check "eat decode of a 31-byte hash: says key-sha256" grep -q "key-sha256" \
+    "$tmp/err"
+
 # ---- usage --------------------------------------------------------------
 run --help
 expect 0 "teep --help"

@@ -38,8 +38,12 @@ static int ok_ua(void *ctx, const char *name, const uint8_t *b, size_t n)
     return 0;
 }
 
-static const teep_agent_tee_ops_t tee = {ok_install, ok_uninstall, ok_pd,
-                                         ok_ua};
+static const teep_agent_tee_ops_t tee = {
+    .ta_install = ok_install,
+    .ta_uninstall = ok_uninstall,
+    .pd_deliver = ok_pd,
+    .ua_install = ok_ua,
+};
 
 static char dir[] = "/tmp/teep-fuzz-agent-XXXXXX";
 

@@ -59,6 +59,13 @@ static void check_claims(const teep_eat_claims_t *c, const uint8_t *data,
         if (!inside(c->unknown[i].value, data, size) ||
             !inside(c->unknown[i].text_label, data, size))
             abort();
+    if (c->n_ta_keys > TEEP_EAT_MAX_TA_KEYS || !inside(c->pd_key, data, size))
+        abort();
+    for (size_t i = 0; i < c->n_ta_keys; i++)
+        if (!inside(c->ta_keys[i].component_id, data, size) ||
+            c->ta_keys[i].key_sha256.len != TEEP_EAT_KEY_HASH_LEN ||
+            !inside(c->ta_keys[i].key_sha256, data, size))
+            abort();
 }
 
 /* Claims that decoded must encode, and re-encoding what that decodes to

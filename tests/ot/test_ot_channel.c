@@ -3,7 +3,8 @@
  * (examples/ot/ot_collector.c, included to reach its static functions)
  * and the real ot-lookup TA binary, run with its channel on fd 3 as the
  * sim runs it: right records, no query before attestation and key
- * agreement, tampered or replayed queries and tampered answers refused.
+ * agreement, no key agreement with a TA whose channel key is not the
+ * attested one, tampered or replayed queries and tampered answers refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,6 +135,74 @@ static void tampered_query_and_answer(void **state)
     assert_memory_equal(rec, want, 256);
 }
 
+/* The TA registers its channel key on its channel ('K', what the sim TEE
+ * puts into its Evidence); the Collector agrees a key only with a TA whose
+ * key has the attested hash. */
+static void attested_key_checked(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t cpu;
+    /* An invocation that trusts nothing: the key packet came before its
+     * answer. */
+    assert_int_equal(col_ta_cpu(&f->ta, &cpu), 0);
+    assert_true(f->ta.has_key);
+    uint8_t wrong[32];
+    memcpy(wrong, f->ta.key_sha256, 32);
+    wrong[31] ^= 1;
+    f->s.attested = 1;
+    f->s.attested_key = wrong;
+    uint64_t sent = f->ta.count.sent;
+    uint8_t rec[256], want[256];
+    assert_int_equal(col_handshake(&f->s), -EACCES);
+    /* Only the hello went out: no Collector key, no query. */
+    assert_int_equal(f->ta.count.sent - sent, 2);
+    assert_int_equal(col_query(&f->s, 5, rec), -EACCES);
+    assert_int_equal(f->ta.count.sent - sent, 2);
+    /* The registered key is the one the TA hands out. */
+    f->s.attested_key = f->ta.key_sha256;
+    assert_int_equal(col_handshake(&f->s), 0);
+    uint8_t h[32];
+    assert_int_equal(
+        EVP_Digest(f->s.ta_pub, OT_PUB_LEN, h, NULL, EVP_sha256(), NULL), 1);
+    assert_memory_equal(h, f->ta.key_sha256, 32);
+    assert_int_equal(col_query(&f->s, 5, rec), 0);
+    ot_record_expected(5, 256, want);
+    assert_memory_equal(rec, want, 256);
+}
+
+/* The TA key in an attestation result as the TAM's admin API returns it:
+ * only the ot-lookup TA's ta-keys entry counts. */
+static void attested_key_from_result(void **state)
+{
+    (void)state;
+    char id_hex[2 * sizeof(col_ta_id) + 1], hash_hex[65], text[512];
+    uint8_t hash[32], got[32];
+    for (int k = 0; k < 32; k++)
+        hash[k] = (uint8_t)(k * 7 + 1);
+    col_hex(col_ta_id, sizeof(col_ta_id), id_hex);
+    col_hex(hash, 32, hash_hex);
+    json_t *none = json_pack("{s:s, s:{}}", "status", "affirming", "claims");
+    assert_int_equal(col_attested_ta_key(none, got), -ENOENT);
+    json_decref(none);
+    snprintf(text, sizeof(text),
+             "{\"claims\": {\"ta_keys\": [{\"component_id\": \"8141\", "
+             "\"key_sha256\": \"%s\"}]}}",
+             hash_hex);
+    json_t *other = json_loads(text, 0, NULL);
+    assert_non_null(other);
+    assert_int_equal(col_attested_ta_key(other, got), -ENOENT);
+    json_decref(other);
+    snprintf(text, sizeof(text),
+             "{\"claims\": {\"ta_keys\": [{\"component_id\": \"%s\", "
+             "\"key_sha256\": \"%s\"}]}}",
+             id_hex, hash_hex);
+    json_t *ours = json_loads(text, 0, NULL);
+    assert_non_null(ours);
+    assert_int_equal(col_attested_ta_key(ours, got), 0);
+    assert_memory_equal(got, hash, 32);
+    json_decref(ours);
+}
+
 static void bad_collector_key(void **state)
 {
     fixture_t *f = *state;
@@ -151,6 +220,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(tampered_query_and_answer, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(attested_key_checked, setup, teardown),
+        cmocka_unit_test(attested_key_from_result),
         cmocka_unit_test_setup_teardown(bad_collector_key, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

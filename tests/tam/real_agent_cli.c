@@ -74,8 +74,12 @@ static int ua_install(void *ctx, const char *name, const uint8_t *bytes,
     return put(ctx, "ua-", (teep_slice_t){NULL, 0}, name, bytes, len);
 }
 
-static const teep_agent_tee_ops_t files_tee = {ta_install, ta_uninstall,
-                                               pd_deliver, ua_install};
+static const teep_agent_tee_ops_t files_tee = {
+    .ta_install = ta_install,
+    .ta_uninstall = ta_uninstall,
+    .pd_deliver = pd_deliver,
+    .ua_install = ua_install,
+};
 
 typedef struct opts {
     const char *dir, *tam_key, *tc_signer, *url;

@@ -33,6 +33,8 @@ typedef struct mock_tee {
     size_t last_pd_len;
     char last_ua[64];
     int fail_ta_install;
+    int has_key; /* a TA registered a key: key_sha256 */
+    uint8_t key_sha256[32];
 } mock_tee_t;
 
 static int mock_ta_install(void *ctx, teep_slice_t id, const uint8_t *bytes,
@@ -74,11 +76,21 @@ static int mock_ua_install(void *ctx, const char *name, const uint8_t *bytes,
     return 0;
 }
 
+static int mock_ta_key(void *ctx, teep_slice_t ta, uint8_t sha256[32])
+{
+    mock_tee_t *m = ctx;
+    if (!m->has_key)
+        return -ENOENT;
+    memcpy(sha256, m->key_sha256, 32);
+    return 0;
+}
+
 static const teep_agent_tee_ops_t mock_ops = {
     .ta_install = mock_ta_install,
     .ta_uninstall = mock_ta_uninstall,
     .pd_deliver = mock_pd_deliver,
     .ua_install = mock_ua_install,
+    .ta_key = mock_ta_key,
 };
 
 /* One test's world: a TAM, a state directory, the Agent. */
@@ -356,6 +368,48 @@ static void install_ta(world_t *w, uint64_t seq, teep_msg_type_t want)
     update_one(w, 10, env, len, want);
 }
 
+/* The claims of the Evidence in a fresh QueryResponse (into *c, pointing
+ * into the returned buffer, which the caller frees). */
+static uint8_t *evidence_claims(world_t *w, uint64_t session,
+                                teep_eat_claims_t *c)
+{
+    size_t len;
+    uint8_t *qr = tam_query(&w->tam, true, 3, NULL, 0, TEEP_PROFILE_RFC, &len);
+    teep_message_t r;
+    uint8_t *out =
+        process(w, session, qr, len, TEEP_PROFILE_RFC, TEEP_QUERY_RESPONSE, &r);
+    free(qr);
+    check_evidence(w, &r, TAM_SLICE(tam_challenge));
+    teep_cose_t cose;
+    assert_int_equal(teep_eat_parse(r.attestation_payload.ptr,
+                                    r.attestation_payload.len, &cose, c, NULL),
+                     0);
+    return out;
+}
+
+/* ta-keys: the Evidence names the key a running TA registered with the
+ * TEE, under the TA's component id; no claim while no TA has one. */
+static void evidence_names_ta_key(void **state)
+{
+    world_t *w = *state;
+    install_ta(w, 1, TEEP_SUCCESS);
+    teep_eat_claims_t c;
+    uint8_t *out = evidence_claims(w, 40, &c);
+    assert_false(c.present & TEEP_EAT_HAS_TA_KEYS);
+    free(out);
+    w->tee.has_key = 1;
+    memset(w->tee.key_sha256, 0x5a, 32);
+    out = evidence_claims(w, 41, &c);
+    assert_true(c.present & TEEP_EAT_HAS_TA_KEYS);
+    assert_int_equal(c.n_ta_keys, 1);
+    const teep_agent_component_t *ta = &w->agent.components[0];
+    assert_int_equal(ta->kind, TEEP_AGENT_KIND_TA);
+    assert_int_equal(c.ta_keys[0].component_id.len, ta->id_len);
+    assert_memory_equal(c.ta_keys[0].component_id.ptr, ta->id, ta->id_len);
+    assert_memory_equal(c.ta_keys[0].key_sha256.ptr, w->tee.key_sha256, 32);
+    free(out);
+}
+
 static void update_installs_ta_and_rollback_refused(void **state)
 {
     world_t *w = *state;
@@ -583,6 +637,7 @@ int main(void)
         T(tampered_messages_refused),
         T(untrusted_tam_refused),
         T(unsupported_version_refused),
+        T(evidence_names_ta_key),
         T(update_installs_ta_and_rollback_refused),
         T(tampered_update_refused),
         T(update_installs_ua),

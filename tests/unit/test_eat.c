@@ -603,6 +603,60 @@ static void signed_ar_round_trip(void **state)
     assert_only_reason(&got, TEEP_EAT_R_UNKNOWN_KEY);
 }
 
+/* ta-keys (-70004): the keys running TAs registered with the TEE, bound
+ * by the attestation key's signature and carried into a signed result. */
+static void ta_keys_bound(void **state)
+{
+    fixture_t *f = *state;
+    static const uint8_t ta1[] = {0x81, 0x42, 't', 'a'};
+    static const uint8_t ta2[] = {0x82, 0x41, 'x', 0x42, 't', 'a'};
+    uint8_t h1[32], h2[32];
+    memset(h1, 0xa1, sizeof(h1));
+    memset(h2, 0xb2, sizeof(h2));
+    teep_eat_claims_t *c = &f->claims;
+    c->present |= TEEP_EAT_HAS_TA_KEYS;
+    c->n_ta_keys = 2;
+    c->ta_keys[0] = (teep_eat_ta_key_t){SLICE(ta1), SLICE(h1)};
+    c->ta_keys[1] = (teep_eat_ta_key_t){SLICE(ta2), SLICE(h2)};
+    sign(f);
+    assert_int_equal(appraise(f), 0);
+    assert_int_equal(f->res.status, TEEP_EAT_STATUS_AFFIRMING);
+    const teep_eat_claims_t *got = &f->res.claims;
+    assert_true(got->present & TEEP_EAT_HAS_TA_KEYS);
+    assert_int_equal(got->n_ta_keys, 2);
+    assert_slice(got->ta_keys[0].component_id, ta1, sizeof(ta1));
+    assert_slice(got->ta_keys[0].key_sha256, h1, 32);
+    assert_slice(got->ta_keys[1].component_id, ta2, sizeof(ta2));
+    assert_slice(got->ta_keys[1].key_sha256, h2, 32);
+
+    /* A changed key hash breaks the signature. */
+    uint8_t *at = memmem(f->token, f->token_len, h2, 32);
+    assert_non_null(at);
+    at[5] ^= 1;
+    assert_int_equal(appraise(f), 0);
+    assert_int_equal(f->res.status, TEEP_EAT_STATUS_CONTRAINDICATED);
+    at[5] ^= 1;
+
+    /* A Verifier's result repeats them. */
+    assert_int_equal(appraise(f), 0);
+    uint8_t ar[TOKEN_CAP];
+    size_t ar_len;
+    teep_signer_t verifier = {&f->verifier, 0};
+    assert_int_equal(teep_eat_ar_sign(&verifier, &f->res, NULL, NOW, ar,
+                                      sizeof(ar), &ar_len),
+                     0);
+    teep_eat_claims_t arc;
+    teep_cose_t cose;
+    assert_int_equal(teep_eat_parse(ar, ar_len, &cose, &arc, NULL), 0);
+    assert_int_equal(arc.n_ta_keys, 2);
+    assert_slice(arc.ta_keys[1].key_sha256, h2, 32);
+
+    /* More entries than the build holds are refused by encode. */
+    c->n_ta_keys = TEEP_EAT_MAX_TA_KEYS + 1;
+    size_t n;
+    assert_int_equal(teep_eat_claims_encode(c, NULL, 0, &n), -EINVAL);
+}
+
 static void signed_ar_carries_contraindication(void **state)
 {
     fixture_t *f = *state;
@@ -851,6 +905,48 @@ static void w_no_manifests(tp_cbor_writer_t *w)
     tp_cw_uint(w, 272), tp_cw_array(w, 0);
 }
 
+static void w_ta_key(tp_cbor_writer_t *w, const uint8_t *id, size_t id_len,
+                     size_t hash_len)
+{
+    static const uint8_t h[33] = {1};
+    tp_cw_array(w, 2);
+    tp_cw_bstr(w, id, id_len);
+    tp_cw_bstr(w, h, hash_len);
+}
+static void w_ta_keys_short_hash(tp_cbor_writer_t *w)
+{
+    tp_cw_map(w, 1);
+    tp_cw_int(w, TEEP_EAT_LABEL_TA_KEYS), tp_cw_array(w, 1);
+    w_ta_key(w, (const uint8_t *)"ta", 2, 31);
+}
+static void w_ta_keys_same_ta(tp_cbor_writer_t *w)
+{
+    tp_cw_map(w, 1);
+    tp_cw_int(w, TEEP_EAT_LABEL_TA_KEYS), tp_cw_array(w, 2);
+    w_ta_key(w, (const uint8_t *)"ta", 2, 32);
+    w_ta_key(w, (const uint8_t *)"ta", 2, 32);
+}
+static void w_ta_keys_empty(tp_cbor_writer_t *w)
+{
+    tp_cw_map(w, 1);
+    tp_cw_int(w, TEEP_EAT_LABEL_TA_KEYS), tp_cw_array(w, 0);
+}
+static void w_ta_keys_many(tp_cbor_writer_t *w)
+{
+    tp_cw_map(w, 1);
+    tp_cw_int(w, TEEP_EAT_LABEL_TA_KEYS);
+    tp_cw_array(w, TEEP_EAT_MAX_TA_KEYS + 1);
+    for (uint8_t i = 0; i <= TEEP_EAT_MAX_TA_KEYS; i++)
+        w_ta_key(w, &i, 1, 32);
+}
+static void w_ta_keys_text_id(tp_cbor_writer_t *w)
+{
+    static const uint8_t h[32] = {1};
+    tp_cw_map(w, 1);
+    tp_cw_int(w, TEEP_EAT_LABEL_TA_KEYS), tp_cw_array(w, 1);
+    tp_cw_array(w, 2), tp_cw_tstr(w, "ta", 2), tp_cw_bstr(w, h, 32);
+}
+
 static void decode_is_strict(void **state)
 {
     static const struct {
@@ -874,6 +970,11 @@ static void decode_is_strict(void **state)
         {"byte string label", w_bytes_label, TEEP_E_TYPE},
         {"float iat", w_float_iat, TEEP_E_TYPE},
         {"empty manifests", w_no_manifests, TEEP_E_RANGE},
+        {"ta-keys hash of 31 bytes", w_ta_keys_short_hash, TEEP_E_RANGE},
+        {"ta-keys naming a TA twice", w_ta_keys_same_ta, TEEP_E_DUPLICATE},
+        {"empty ta-keys", w_ta_keys_empty, TEEP_E_RANGE},
+        {"too many ta-keys", w_ta_keys_many, TEEP_E_LIMIT},
+        {"ta-keys with a text id", w_ta_keys_text_id, TEEP_E_TYPE},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         teep_diag_t diag = {0};
@@ -914,6 +1015,7 @@ static void names(void **state)
     assert_string_equal(teep_eat_claim_name(TEEP_EAT_LABEL_AR_STATUS),
                         "ar-status");
     assert_null(teep_eat_claim_name(-70000));
+    assert_string_equal(teep_eat_claim_name(TEEP_EAT_LABEL_TA_KEYS), "ta-keys");
     assert_string_equal(teep_eat_status_name(TEEP_EAT_STATUS_WARNING),
                         "warning");
     assert_string_equal(teep_eat_reason_name(TEEP_EAT_R_CNF_MISMATCH),
@@ -947,6 +1049,7 @@ int main(void)
         F(signed_ar_carries_contraindication),
         F(encode_is_deterministic),
         F(encode_refuses_what_decode_refuses),
+        F(ta_keys_bound),
         cmocka_unit_test(decode_is_strict),
         cmocka_unit_test(names),
     };

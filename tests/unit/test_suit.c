@@ -1249,6 +1249,138 @@ static void builder_dependency_and_encryption(void **state)
     teep_key_clear(&key);
 }
 
+/* The properties maps of the SUIT_Records in an encoded report, decoded
+ * (system-property-claims are skipped); returns how many, at most max. */
+static size_t report_properties(const uint8_t *buf, size_t len,
+                                teep_suit_params_t *props, size_t max)
+{
+    tp_cbor_reader_t r;
+    tp_cbor_item_t it;
+    size_t n = 0;
+    tp_cbor_reader_init(&r, buf, len, NULL);
+    assert_int_equal(tp_cbor_expect(&r, TP_CBOR_MAP, &it, "report"), 0);
+    for (uint64_t k = it.u; k > 0; k--) {
+        uint64_t key;
+        assert_int_equal(tp_cbor_read_uint(&r, 100, &key, "key"), 0);
+        if (key != 3) {
+            assert_int_equal(tp_cbor_skip(&r, TEEP_MAX_DEPTH, NULL, NULL), 0);
+            continue;
+        }
+        tp_cbor_item_t items;
+        assert_int_equal(tp_cbor_expect(&r, TP_CBOR_ARRAY, &items, "recs"), 0);
+        for (uint64_t i = 0; i < items.u; i++) {
+            tp_cbor_item_t rec;
+            assert_int_equal(tp_cbor_next(&r, &rec), 0);
+            if (rec.kind == TP_CBOR_MAP) {
+                assert_int_equal(tp_cbor_skip_rest(&r, &rec, TEEP_MAX_DEPTH),
+                                 0);
+                continue;
+            }
+            assert_int_equal(rec.kind, TP_CBOR_ARRAY);
+            assert_int_equal(rec.u, 5);
+            for (int f = 0; f < 4; f++)
+                assert_int_equal(tp_cbor_skip(&r, TEEP_MAX_DEPTH, NULL, NULL),
+                                 0);
+            size_t start, end;
+            assert_int_equal(tp_cbor_skip(&r, TEEP_MAX_DEPTH, &start, &end), 0);
+            assert_true(n < max);
+            teep_slice_t map = {buf + start, end - start};
+            assert_int_equal(teep_suit_params_decode(map, &props[n++], NULL),
+                             0);
+        }
+    }
+    assert_int_equal(tp_cbor_finish(&r), 0);
+    return n;
+}
+
+/* A PD of 1 MiB written from the manifest (parameter content, as the TAM
+ * builds it for the OT demo's table): the records of the write carry its
+ * length as image-size, never the bytes, so the report stays small, on
+ * success and on failure, and still decodes. */
+static void report_omits_large_content(void **state)
+{
+    teep_key_t key;
+    assert_int_equal(teep_key_generate(&key, TEEP_KEY_P256), 0);
+    const size_t big_len = (size_t)1 << 20;
+    uint8_t *big = malloc(big_len);
+    assert_non_null(big);
+    memset(big, 0x5a, big_len);
+    static const uint8_t info[] = {0xd8, 0x60, 0x84, 0x40, 0xa0, 0xf6, 0x80};
+    uint8_t plain_digest[32];
+    assert_int_equal(
+        teep_sha256((const uint8_t *)CONFIG_JSON, 61, plain_digest), 0);
+    uint8_t cid[96], mid[96];
+    teep_suit_build_t pd = {
+        .component_id =
+            component("TEEP-Device/SecureFS/config.json", cid, sizeof(cid)),
+        .manifest_component_id =
+            component("TEEP-Device/SecureFS/config.suit", mid, sizeof(mid)),
+        .sequence_number = 1,
+        .payload = {big, big_len},
+        .encryption_info = {info, sizeof(info)},
+        .plaintext_digest = plain_digest,
+        .plaintext_size = 61,
+    };
+    uint8_t *env;
+    size_t env_len;
+    build_and_check(&pd, &key, &env, &env_len);
+    assert_true(env_len > big_len);
+    teep_suit_config_t cfg = config_for(&key, 1, TEEP_SUIT_PROC_UPDATE);
+    const uint32_t content = TEEP_SUIT_PARAM_BIT(TEEP_SUIT_PARAM_CONTENT);
+    const uint32_t size = TEEP_SUIT_PARAM_BIT(TEEP_SUIT_PARAM_IMAGE_SIZE);
+    const uint32_t enc = TEEP_SUIT_PARAM_BIT(TEEP_SUIT_PARAM_ENCRYPTION_INFO);
+    for (int failing = 0; failing < 2; failing++) {
+        mem_device_t d = {.plaintext = SLICE(CONFIG_JSON)};
+        if (failing) {
+            d.fail_write = -EIO;
+            assert_int_equal(process(env, env_len, &cfg, &d), -EIO);
+            assert_int_equal(report.result_record.command, TEEP_SUIT_DIR_WRITE);
+            const teep_suit_params_t *rp = &report.result_record.properties;
+            assert_int_equal(rp->present & content, 0);
+            assert_true(rp->present & size);
+            assert_int_equal(rp->image_size, big_len);
+        } else {
+            process_ok(env, env_len, &cfg, &d);
+            assert_component(&d, "TEEP-Device/SecureFS/config.json",
+                             CONFIG_JSON, 61);
+        }
+        size_t writes = 0;
+        for (size_t i = 0; i < report.n_records; i++) {
+            const teep_suit_record_t *rec = &report.records[i];
+            assert_int_equal(rec->properties.present & content, 0);
+            if (rec->command != TEEP_SUIT_DIR_WRITE)
+                continue;
+            writes++;
+            assert_true(rec->properties.present & size);
+            assert_true(rec->properties.present & enc);
+            assert_int_equal(rec->properties.image_size, big_len);
+        }
+        assert_int_equal(writes, 1);
+
+        size_t need = 0, out_len = 0;
+        assert_int_equal(teep_suit_report_encode(&report, NULL, 0, &need), 0);
+        assert_true(need < 1024); /* was 1 MiB and more */
+        uint8_t out[1024];
+        assert_int_equal(
+            teep_suit_report_encode(&report, out, sizeof(out), &out_len), 0);
+        assert_int_equal(out_len, need);
+        teep_suit_params_t props[TEEP_SUIT_MAX_RECORDS];
+        size_t n = report_properties(out, out_len, props, ARRAY_LEN(props));
+        assert_int_equal(n, report.n_records);
+        size_t sized = 0;
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(props[i].present & content, 0);
+            /* the write's; image-match reports the plaintext's 61 */
+            sized +=
+                (props[i].present & size) && props[i].image_size == big_len;
+        }
+        assert_int_equal(sized, 1);
+    }
+    free(env);
+    free(big);
+    teep_key_clear(&key);
+}
+
 static void component_id_text(void **state)
 {
     uint8_t buf[128];
@@ -1372,6 +1504,7 @@ int main(void)
         cmocka_unit_test(nesting_is_bounded),
         cmocka_unit_test(builder_round_trip),
         cmocka_unit_test(builder_dependency_and_encryption),
+        cmocka_unit_test(report_omits_large_content),
         cmocka_unit_test(component_id_text),
         cmocka_unit_test(truncated_inputs),
         cmocka_unit_test(decode_refuses_malformed),

@@ -1,7 +1,8 @@
 /* Tests of the TEE plugin ABI end to end: the host's loader and runner
  * (plugins/host) driving the sim plugin (plugins/tee/sim) on a libuv loop
  * as the broker will: a TAM's QueryRequest and Update install the hello
- * TA, its UA and its personalization data; the UA reaches the TA through
+ * TA, its UA and its personalization data (larger than one packet of the
+ * TA's channel, so it arrives in pieces); the UA reaches the TA through
  * the host; the TA runs as a process, a container (its own namespaces,
  * compared in /proc) or a VM; state survives a restart.  And the error
  * paths: plugins the loader refuses, and the fail plugin's errors. */
@@ -29,8 +30,19 @@
 #include "test_agent_tam.h"
 
 #include "../../examples/hello/hello.h"
+#include "../../plugins/tee/sim/sim_channel.h"
 
-static const char PD_TEXT[] = "{\"name\":\"hello\",\"secret\":\"s3cr3t\"}";
+/* The PD: three full channel packets (sim_channel.h, 64 KiB) and a part
+ * of one, so the TA has to put it together. */
+#define PD_LEN (3 * 65536 + 1234)
+
+static const uint8_t *pd_bytes(void)
+{
+    static uint8_t pd[PD_LEN];
+    for (size_t i = 0; i < PD_LEN; i++)
+        pd[i] = (uint8_t)(i * 31 + (i >> 16));
+    return pd;
+}
 
 typedef struct host_test {
     char dir[64];
@@ -267,9 +279,8 @@ static void deploy_hello(host_test_t *t)
     uint8_t *envs[3] = {
         tam_manifest(&t->tam, HELLO_TA_ID_TEXT, 1, ta, ta_len, &env_len[0]),
         tam_manifest(&t->tam, HELLO_UA_ID_TEXT, 1, ua, ua_len, &env_len[1]),
-        tam_pd_manifest(&t->tam, &pd_key, HELLO_PD_ID_TEXT, 1,
-                        (const uint8_t *)PD_TEXT, sizeof(PD_TEXT) - 1,
-                        &env_len[2]),
+        tam_pd_manifest(&t->tam, &pd_key, HELLO_PD_ID_TEXT, 1, pd_bytes(),
+                        PD_LEN, &env_len[2]),
     };
     teep_slice_t list[3];
     for (int i = 0; i < 3; i++)
@@ -387,8 +398,7 @@ static void check_answer(const char *answer, teep_tee_instance_t instance)
 {
     uint8_t digest[32];
     char want[128];
-    assert_int_equal(
-        teep_sha256((const uint8_t *)PD_TEXT, sizeof(PD_TEXT) - 1, digest), 0);
+    assert_int_equal(teep_sha256(pd_bytes(), PD_LEN, digest), 0);
     int n = snprintf(want, sizeof(want), "pd-sha256=");
     for (int i = 0; i < 32; i++)
         n += snprintf(want + n, sizeof(want) - (size_t)n, "%02x", digest[i]);
@@ -462,6 +472,37 @@ static void sim_container(void **state)
 static void sim_vm(void **state)
 {
     sim_instance(TEEP_TEE_INSTANCE_VM);
+}
+
+/* How a TA puts PD together from its channel's packets: in order, up to
+ * its bound, a PD past the bound dropped whole (and the next one taken). */
+static void pd_reassembly(void **state)
+{
+    const uint8_t *p = pd_bytes();
+    sim_pd_t pd = {0};
+    uint8_t *data;
+    size_t len;
+    assert_int_equal(sim_pd_add(&pd, SIM_MSG_PD_MORE, p, 65536, PD_LEN), 0);
+    assert_int_equal(sim_pd_add(&pd, SIM_MSG_PD_MORE, p + 65536, 100, PD_LEN),
+                     0);
+    assert_int_equal(
+        sim_pd_add(&pd, SIM_MSG_PD, p + 65636, PD_LEN - 65636, PD_LEN), 1);
+    sim_pd_take(&pd, &data, &len);
+    assert_int_equal(len, PD_LEN);
+    assert_memory_equal(data, p, PD_LEN);
+    free(data);
+    /* One byte past the bound: nothing of it is kept. */
+    assert_int_equal(sim_pd_add(&pd, SIM_MSG_PD_MORE, p, 65536, 65536), 0);
+    assert_int_equal(sim_pd_add(&pd, SIM_MSG_PD_MORE, p, 1, 65536), 0);
+    assert_int_equal(sim_pd_add(&pd, SIM_MSG_PD, p, 10, 65536), -EMSGSIZE);
+    assert_null(pd.data);
+    /* An empty PD, then a packet of another type. */
+    assert_int_equal(sim_pd_add(&pd, SIM_MSG_PD, NULL, 0, 65536), 1);
+    sim_pd_take(&pd, &data, &len);
+    assert_int_equal(len, 0);
+    assert_non_null(data);
+    free(data);
+    assert_int_equal(sim_pd_add(&pd, SIM_MSG_INVOKE, p, 1, 65536), -EINVAL);
 }
 
 /* One session per TEE state directory; an unknown option is refused. */
@@ -559,8 +600,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loader_refusals), cmocka_unit_test(fail_plugin_errors),
-        cmocka_unit_test(sim_refusals),    cmocka_unit_test(sim_process),
-        cmocka_unit_test(sim_container),   cmocka_unit_test(sim_vm),
+        cmocka_unit_test(pd_reassembly),   cmocka_unit_test(sim_refusals),
+        cmocka_unit_test(sim_process),     cmocka_unit_test(sim_container),
+        cmocka_unit_test(sim_vm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

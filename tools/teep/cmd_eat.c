@@ -15,6 +15,7 @@
 #include "io.h"
 #include "json_teep.h"
 #include "teep/eat.h"
+#include "teep/suit.h"
 #include "teep_input.h"
 
 /* Repeatable reference values a verify command line holds. */
@@ -221,6 +222,20 @@ static json_t *unknown_json(const teep_eat_claims_t *c)
     return o;
 }
 
+/* ta-keys entry: the component both as hex and, when it is a well-formed
+ * SUIT_Component_Identifier, as the text `teep suit` takes. */
+static json_t *ta_key_json(const teep_eat_ta_key_t *k)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "component-id", hex_json(k->component_id));
+    char text[4 * TEEP_EAT_COMPONENT_MAX + 1];
+    if (teep_suit_component_id_to_text(k->component_id, text, sizeof(text)) ==
+        0)
+        json_object_set_new(o, "component", json_string(text));
+    json_object_set_new(o, "key-sha256", hex_json(k->key_sha256));
+    return o;
+}
+
 /* Every claim by its name (teep_eat_claim_name), in label order. */
 static json_t *claims_json(const teep_eat_claims_t *c)
 {
@@ -276,6 +291,18 @@ static json_t *claims_json(const teep_eat_claims_t *c)
         json_object_set_new(o, NAME(AR_REASONS), codes);
         json_object_set_new(o, "ar-reasons_names", names);
     }
+    if (HAS(PD_KEY)) {
+        json_object_set_new(o, NAME(PD_KEY), hex_json(c->pd_key));
+        /* the COSE_Key itself, readable */
+        json_object_set_new(o, "pd-key_cose_key",
+                            cbor_json_view(c->pd_key.ptr, c->pd_key.len));
+    }
+    if (HAS(TA_KEYS)) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < c->n_ta_keys; i++)
+            json_array_append_new(a, ta_key_json(&c->ta_keys[i]));
+        json_object_set_new(o, NAME(TA_KEYS), a);
+    }
 #undef NAME
 #undef HAS
     if (c->n_unknown > 0)
@@ -304,18 +331,6 @@ static json_t *result_json(const teep_eat_result_t *r)
     if (r->claims_verified)
         json_object_set_new(o, "claims", claims_json(&r->claims));
     return o;
-}
-
-static int print_json(const cli_cmd_t *cmd, json_t *j)
-{
-    char *text =
-        j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(j);
-    if (text == NULL)
-        return cli_error(cmd, "out of memory");
-    int rc = puts(text) < 0 ? cli_error(cmd, "cannot write stdout") : 0;
-    free(text);
-    return rc;
 }
 
 /* ---- Options ------------------------------------------------------------ */
@@ -394,7 +409,7 @@ static int run_decode(int argc, char **argv)
         if (!bare)
             json_object_set_new(root, "cose", json_teep_from_cose(&cose));
         json_object_set_new(root, "claims", claims_json(&claims));
-        rc = print_json(cmd, root);
+        rc = cli_print_json(cmd, root);
     }
     cli_buf_free(&in);
     return rc;
@@ -609,13 +624,13 @@ static int verify_file(verify_args_t *a)
                   : teep_eat_verify_evidence(in.data, in.len, &a->policy, res);
     if (rc != 0 && res->diag.code == rc) {
         /* malformed: the JSON still says so, then exit 2 */
-        print_json(cmd, result_json(res));
+        cli_print_json(cmd, result_json(res));
         rc = cli_diag_error(cmd, a->path, rc, &res->diag);
     } else if (rc != 0) {
         rc = cli_error(cmd, "%s: %s", cli_input_label(a->path),
                        teep_strerror(rc));
     } else {
-        rc = print_json(cmd, result_json(res));
+        rc = cli_print_json(cmd, result_json(res));
         if (rc == 0 && a->ar_key != NULL)
             rc = sign_ar(a, res);
         if (rc == 0 && res->status != TEEP_EAT_STATUS_AFFIRMING)

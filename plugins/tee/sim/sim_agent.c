@@ -2,8 +2,9 @@
  * sim_agent.c: what the TEEP Agent asks of the simulated TEE, once it has
  * verified the TAM and the TC signer and, for personalization data, its
  * own attestation: run a TA, hand a running TA its PD over the TA's
- * private channel, remove a TA, and install a UA in the REE through the
- * host.  Called inside ops, with the session lock held.
+ * private channel, remove a TA, install a UA in the REE through the host,
+ * and say which key a running TA registered (for the Evidence).  Called inside
+ * ops, with the session lock held.
  */
 #include <errno.h>
 
@@ -42,6 +43,12 @@ static int pd_deliver(void *ctx, teep_slice_t ta_id, const uint8_t *pd,
     return ta != NULL ? sim__ta_deliver(ta, pd, len) : -ENOENT;
 }
 
+static int ta_key(void *ctx, teep_slice_t ta_id, uint8_t sha256[32])
+{
+    sim_ta_t *ta = sim__ta(ctx, ta_id, false);
+    return ta != NULL ? sim__ta_key(ta, sha256) : -ENOENT;
+}
+
 static int ua_install(void *ctx, const char *name, const uint8_t *bytes,
                       size_t len)
 {
@@ -54,4 +61,5 @@ const teep_agent_tee_ops_t sim__agent_ops = {
     .ta_uninstall = ta_uninstall,
     .pd_deliver = pd_deliver,
     .ua_install = ua_install,
+    .ta_key = ta_key,
 };

@@ -26,8 +26,11 @@ typedef struct sim_ta {
     size_t id_len;
     char dir[SIM_PATH_MAX]; /* <state>/tas/<sha256(id) hex>, 0700 */
     pid_t pid;              /* 0 when not running */
-    int fd;                 /* our end of the private channel, or -1 */
+    int fd;                 /* our end of the private channel (non-blocking),
+                               or -1 */
     bool has_pd;
+    bool has_key;           /* the running TA registered a key ('K') */
+    uint8_t key_sha256[32]; /* SHA-256 of that key */
 } sim_ta_t;
 
 struct teep_tee_session {
@@ -84,13 +87,20 @@ void sim__ta_stop(sim_ta_t *ta);
 void sim__ta_remove(sim_ta_t *ta);
 /* Reap TAs that exited on their own (non-blocking). */
 void sim__ta_reap(teep_tee_session_t *s);
-/* Send personalization data / an invocation over the private channel;
+/* Send personalization data (in packets of SIM_CHANNEL_MAX, sim_channel.h;
+ * at most SIM_PD_MAX bytes) / an invocation over the private channel;
  * invoke waits up to SIM_INVOKE_TIMEOUT_MS for the answer (malloc'd
- * *reply).  0, -ENOENT (not running), -ETIMEDOUT, -EMSGSIZE, -EIO. */
+ * *reply), and every packet of PD waits as long for room in the channel
+ * (a TA that stops reading does not hold the session forever).  0,
+ * -ENOENT (not running), -ETIMEDOUT, -EMSGSIZE, -EIO. */
 int sim__ta_deliver(sim_ta_t *ta, const uint8_t *pd, size_t len);
 int sim__ta_invoke(sim_ta_t *ta, const uint8_t *req, size_t len,
                    uint8_t **reply, size_t *reply_len);
 #define SIM_INVOKE_TIMEOUT_MS 5000
+/* The SHA-256 of the key the running TA registered ('K'), reading what
+ * the TA sent meanwhile without waiting.  0, or -ENOENT (not running, or
+ * no key registered). */
+int sim__ta_key(sim_ta_t *ta, uint8_t sha256[32]);
 
 /* ---- sim_agent.c ------------------------------------------------------- */
 

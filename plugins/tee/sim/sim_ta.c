@@ -36,6 +36,7 @@
 
 #include "sim_channel.h"
 #include "sim_internal.h"
+#include "teep/file_replace.h"
 
 #define CHILD_STACK (256 * 1024)
 #define TA_HOSTNAME "teep-ta"
@@ -76,32 +77,11 @@ sim_ta_t *sim__ta(teep_tee_session_t *s, teep_slice_t id, bool create)
     return ta;
 }
 
+/* Replaced, not rewritten: a running TA keeps the file it was started
+ * from. */
 static int write_exe(const char *path, const uint8_t *bytes, size_t len)
 {
-    char tmp[SIM_PATH_MAX + 8];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
-    if (fd < 0)
-        return -errno;
-    int rc = 0;
-    size_t done = 0;
-    while (rc == 0 && done < len) {
-        ssize_t n = write(fd, bytes + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc = n < 0 ? -errno : -EIO;
-        else
-            done += (size_t)n;
-    }
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    /* rename: a running TA keeps the file it was started from. */
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc != 0)
-        unlink(tmp);
-    return rc;
+    return teep_file_replace(path, bytes, len, 0700);
 }
 
 static bool isolated(const teep_tee_session_t *s)
@@ -190,6 +170,13 @@ int sim__ta_start(teep_tee_session_t *s, sim_ta_t *ta)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         return -errno;
+    /* Our end never blocks: every wait is a poll with a limit. */
+    if (fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0) {
+        int rc = -errno;
+        close(sv[0]);
+        close(sv[1]);
+        return rc;
+    }
     spawn_t sp = {
         .exe = isolated(s) ? "/ta" : exe,
         .root = isolated(s) ? root : NULL,
@@ -218,6 +205,7 @@ int sim__ta_start(teep_tee_session_t *s, sim_ta_t *ta)
     ta->pid = pid;
     ta->fd = sv[0];
     ta->has_pd = false;
+    ta->has_key = false;
     s->host->log(s->host, TEEP_LOG_INFO, "TA started as a %s, pid %d",
                  teep_tee_instance_name(s->instance), (int)pid);
     return 0;
@@ -235,6 +223,7 @@ void sim__ta_stop(sim_ta_t *ta)
         close(ta->fd);
     ta->fd = -1;
     ta->has_pd = false;
+    ta->has_key = false;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
@@ -265,6 +254,64 @@ void sim__ta_reap(teep_tee_session_t *s)
         close(ta->fd);
         ta->fd = -1;
         ta->has_pd = false;
+        ta->has_key = false;
+    }
+}
+
+/* Wait until the channel has room (POLLOUT) or data (POLLIN), up to
+ * SIM_INVOKE_TIMEOUT_MS.  0, -ETIMEDOUT, -EIO (the TA closed it). */
+static int wait_channel(sim_ta_t *ta, short events)
+{
+    struct pollfd p = {.fd = ta->fd, .events = events};
+    for (;;) {
+        int n = poll(&p, 1, SIM_INVOKE_TIMEOUT_MS);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -ETIMEDOUT;
+        return p.revents & events ? 0 : -EIO;
+    }
+}
+
+/* One packet, waiting for room when the TA has not read the last ones. */
+static int send_packet(sim_ta_t *ta, uint8_t type, const uint8_t *data,
+                       size_t len)
+{
+    for (;;) {
+        int rc = sim_channel_send(ta->fd, type, data, len);
+        if (rc != -EAGAIN)
+            return rc;
+        rc = wait_channel(ta, POLLOUT);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+/* What a TA sends of its own accord: a key ('K') is kept (its SHA-256);
+ * anything else (a late answer to an invocation that timed out) is not
+ * for anyone any more. */
+static void take_packet(sim_ta_t *ta, uint8_t type, const uint8_t *p, size_t n)
+{
+    if (type != SIM_MSG_KEY || n == 0 || n > SIM_KEY_MAX)
+        return;
+    ta->has_key = teep_sha256(p, n, ta->key_sha256) == 0;
+}
+
+/* Read everything the TA sent so far without waiting. */
+static int drain(sim_ta_t *ta, uint8_t *buf)
+{
+    for (;;) {
+        uint8_t type;
+        ssize_t got = sim_channel_recv(ta->fd, &type, buf, SIM_CHANNEL_MAX);
+        if (got == -EAGAIN)
+            return 0;
+        if (got == -EMSGSIZE)
+            continue; /* a cut packet is no key and no answer */
+        if (got < 0)
+            return (int)got;
+        take_packet(ta, type, buf, (size_t)got);
     }
 }
 
@@ -272,10 +319,35 @@ int sim__ta_deliver(sim_ta_t *ta, const uint8_t *pd, size_t len)
 {
     if (ta->pid <= 0 || ta->fd < 0)
         return -ENOENT;
-    int rc = sim_channel_send(ta->fd, SIM_MSG_PD, pd, len);
+    if (len > SIM_PD_MAX)
+        return -EMSGSIZE;
+    /* 'p' pieces of SIM_CHANNEL_MAX, then the rest in the final 'P'. */
+    size_t off = 0;
+    int rc = 0;
+    while (rc == 0 && len - off > SIM_CHANNEL_MAX) {
+        rc = send_packet(ta, SIM_MSG_PD_MORE, pd + off, SIM_CHANNEL_MAX);
+        off += SIM_CHANNEL_MAX;
+    }
+    if (rc == 0)
+        rc = send_packet(ta, SIM_MSG_PD, pd + off, len - off);
     if (rc == 0)
         ta->has_pd = true;
-    return rc;
+    return rc == 0 || rc == -ETIMEDOUT || rc == -EMSGSIZE ? rc : -EIO;
+}
+
+int sim__ta_key(sim_ta_t *ta, uint8_t sha256[32])
+{
+    if (ta->pid <= 0 || ta->fd < 0)
+        return -ENOENT;
+    uint8_t *buf = malloc(SIM_CHANNEL_MAX);
+    if (buf == NULL)
+        return -ENOMEM;
+    drain(ta, buf);
+    free(buf);
+    if (!ta->has_key)
+        return -ENOENT;
+    memcpy(sha256, ta->key_sha256, 32);
+    return 0;
 }
 
 int sim__ta_invoke(sim_ta_t *ta, const uint8_t *req, size_t len,
@@ -288,32 +360,30 @@ int sim__ta_invoke(sim_ta_t *ta, const uint8_t *req, size_t len,
     uint8_t *buf = malloc(SIM_CHANNEL_MAX);
     if (buf == NULL)
         return -ENOMEM;
-    uint8_t type;
-    /* A late answer to an invocation that timed out is not this one's. */
-    while (recv(ta->fd, buf, 1, MSG_DONTWAIT | MSG_TRUNC) > 0)
-        ;
-    int rc = sim_channel_send(ta->fd, SIM_MSG_INVOKE, req, len);
-    struct pollfd p = {.fd = ta->fd, .events = POLLIN};
+    /* What came before this invocation is not its answer. */
+    int rc = drain(ta, buf);
+    if (rc == 0)
+        rc = send_packet(ta, SIM_MSG_INVOKE, req, len);
     while (rc == 0) {
-        int n = poll(&p, 1, SIM_INVOKE_TIMEOUT_MS);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            rc = n == 0 ? -ETIMEDOUT : -errno;
+        rc = wait_channel(ta, POLLIN);
+        if (rc != 0)
             break;
-        }
+        uint8_t type;
         ssize_t got = sim_channel_recv(ta->fd, &type, buf, SIM_CHANNEL_MAX);
-        if (got < 0)
-            rc = got == -EMSGSIZE ? -EMSGSIZE : -EIO;
-        else if (type == SIM_MSG_REPLY)
-            *reply_len = (size_t)got;
-        else
+        if (got == -EAGAIN)
             continue;
-        break;
+        if (got < 0) {
+            rc = got == -EMSGSIZE ? -EMSGSIZE : -EIO;
+        } else if (type == SIM_MSG_REPLY) {
+            *reply_len = (size_t)got;
+            break;
+        } else {
+            take_packet(ta, type, buf, (size_t)got);
+        }
     }
     if (rc != 0) {
         free(buf);
-        return rc;
+        return rc == -EMSGSIZE || rc == -ETIMEDOUT ? rc : -EIO;
     }
     *reply = buf;
     return 0;
