@@ -95,35 +95,40 @@ echo
 echo "![latency against offered load](plots/latency-http.png)"
 echo
 
-# WebSocket and CoAP ingress.
+# WebSocket and CoAP ingress, each against HTTP ingress of the same
+# rounds (teep-bench's agents of each transport, the same exchange).
 echo "### Ingress: WebSocket and CoAP next to HTTP on the same broker (64 agents, 3 s, median by rate)"
 echo
 ws_rate=0
 coap_rate=0
 http_ws=0
 http_coap=0
-if ls "$out"/ingress-*.json >/dev/null 2>&1; then
-    echo "| ingress | agents (exchange) | exchanges/s | p50 us | p99 us | / HTTP ingress |"
-    echo "|---|---|---:|---:|---:|---:|"
-    for pair in ws-ws:ws-http coap-coap:coap-http; do
-        a=${pair%%:*} h=${pair#*:}
+if ls "$out"/ingress-http-*.json >/dev/null 2>&1; then
+    echo "Each round runs 64 \`teep-bench\` agents of each transport in turn against the one" \
+        "broker, one exchange outstanding per agent (closed loop): HTTP/1.1 keep-alive" \
+        "connections, WebSocket connections (one binary message each way), CoAP sessions" \
+        "(CON POST, separate 2.04 response; from 127.0.0.2..65, as the broker limits each" \
+        "source address).  The exchange is the same for all three."
+    echo
+    echo "| ingress | exchange | exchanges/s | p50 us | p99 us | p99.9 us | / HTTP ingress |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
+    median "$out"/ingress-http-*.json >"$tmp/h.json"
+    hr=$(jq -r '.rate | floor' "$tmp/h.json")
+    exch="QueryResponse -> Update"
+    row() { echo "| $1 | $exch | $2 | $(num .latency_us.p50 "$3") | $(num .latency_us.p99 "$3") | $(num .latency_us.p999 "$3") | $(ratio "$2" "$hr") |"; }
+    row http "$hr" "$tmp/h.json"
+    for a in ws coap; do
         ls "$out"/ingress-"$a"-*.json >/dev/null 2>&1 || continue
         median "$out"/ingress-"$a"-*.json >"$tmp/a.json"
-        median "$out"/ingress-"$h"-*.json >"$tmp/h.json"
         ar=$(jq -r '.rate | floor' "$tmp/a.json")
-        hr=$(jq -r '.rate | floor' "$tmp/h.json")
-        agents=$(jq -r '.agents // "teep-bench"' "$tmp/a.json")
-        exch=$(jq -r '.exchange // "QueryResponse -> Update"' "$tmp/a.json")
-        hagents=$(jq -r '.agents // "teep-bench"' "$tmp/h.json")
-        echo "| ${a%%-*} | $agents ($exch) | $ar | $(num .latency_us.p50 "$tmp/a.json") | $(num .latency_us.p99 "$tmp/a.json") | $(ratio "$ar" "$hr") |"
-        echo "| http (its twin) | $hagents ($exch) | $hr | $(num .latency_us.p50 "$tmp/h.json") | $(num .latency_us.p99 "$tmp/h.json") | 1.00x |"
+        row "$a" "$ar" "$tmp/a.json"
         case $a in
-        ws-*) ws_rate=$ar http_ws=$hr ;;
-        coap-*) coap_rate=$ar http_coap=$hr ;;
+        ws) ws_rate=$ar http_ws=$hr ;;
+        coap) coap_rate=$ar http_coap=$hr ;;
         esac
     done
 else
-    echo "Not measured in this run: the WebSocket and CoAP plugins or their agents were not built."
+    echo "Not measured in this run: the WebSocket and CoAP plugins were not built."
 fi
 echo
 
@@ -132,7 +137,11 @@ echo "### Idle agents: bytes per idle connection"
 echo
 echo "Each agent does one exchange, then stays connected and silent; HTTP agents connect from" \
     "127.0.0.2 onwards.  Bytes per agent: the target's VmRSS growth over the agents held." \
-    "WebSocket agents: \`teep-ws-load idle\`; CoAP sessions: \`coap-load --hold\`."
+    "WebSocket agents and CoAP sessions: \`teep-bench idle --batch 8\` with a ws:// and a" \
+    "coap:// URL, each against a fresh broker, 8 agents at a time between start and answer" \
+    "(CoAP sessions from 127.0.0.2..65; WebSocket agents from 127.0.0.1, up to the" \
+    "broker's 1 000 connections per address).  CoAP sessions stop below libcoap's" \
+    "max_sessions (8 192), past which the broker drops the oldest idle ones."
 echo
 echo "| target | transport | agents held | RSS before kB | RSS after kB | bytes per idle agent |"
 echo "|---|---|---:|---:|---:|---:|"
@@ -150,72 +159,186 @@ for f in "$out"/idle-*.json; do
     [ "$tr/$t" = ws/teep-broker ] && ws_idle=$b
     [ "$tr/$t" = coap/teep-broker ] && coap_idle=$b
 done
+# 10k, 50k and 100k idle HTTP agents: several broker instances
+# (bench/run-idle-multi.sh).
+multi=$out/ramp-http-teep-broker.json
 nofile=$(jq -r '.nofile_hard // empty' "$out"/idle-http-teep-broker.json 2>/dev/null || true)
 reached=$(jq -r '.steps[-1].agents_idle' "$out"/idle-http-teep-broker.json 2>/dev/null || echo 0)
 echo
-if [ -n "$nofile" ] && [ "$nofile" -lt 100000 ]; then
-    echo "50k and 100k idle agents are not measured on this machine: the hard limit on open" \
-        "files is $nofile (RLIMIT_NOFILE; the container lacks CAP_SYS_RESOURCE to raise it), and" \
-        "the target holds one descriptor per agent.  The ramp stops at $reached; on a host" \
-        "with \`ulimit -Hn\` >= 110000 the same command goes to 100k."
+if [ -f "$multi" ]; then
+    per=$(jq -r .agents_per_instance_max "$multi")
+    hard=$(jq -r .nofile_hard "$multi")
+    echo "#### 10k, 50k and 100k idle HTTP agents: above $per agents, several teep-broker instances"
+    echo
+    echo "One process holds at most $hard descriptors on this machine (the hard RLIMIT_NOFILE;" \
+        "the container lacks CAP_SYS_RESOURCE to raise it), so **above $per agents these" \
+        "figures are several teep-broker instances**, as a deployment behind a load balancer" \
+        "runs them: for N agents, ceil(N / $per) one-worker processes share the listening port" \
+        "with SO_REUSEPORT (the kernel spreads the connections over them), fresh for each step," \
+        "and ceil(N / 16000) \`teep-bench idle\` processes connect from 127.0.0.2..9" \
+        "(\`bench/run-idle-multi.sh\`).  Bytes per idle agent = (sum of the instances' VmRSS" \
+        "with the agents held - their sum before the first agent) / agents held."
+    echo
+    echo "| agents wanted | agents held | instances | RSS before kB (sum) | RSS after kB (sum) | RSS per instance kB | bytes per idle agent |"
+    echo "|---:|---:|---:|---:|---:|---|---:|"
+    jq -r '.steps[] | "| \(.agents_wanted) | \(.agents_idle) | \(.instances) | \(.rss_kb_before) | \(.rss_kb) | \(.rss_kb_per_instance | map(tostring) | join(", ")) | \(.bytes_per_idle_agent // "-") |"' "$multi"
+    jq -r '"teep-broker/http-instances 0 \(.steps[0].rss_kb_before)", (.steps[] | "teep-broker/http-instances \(.agents_idle) \(.rss_kb)")' "$multi" >>"$tmp/rss.dat"
+    echo
+elif [ -n "$nofile" ] && [ "$nofile" -lt 100000 ]; then
+    echo "50k and 100k idle agents were not measured in this run (bench/run-idle-multi.sh did" \
+        "not run): one process holds at most $nofile descriptors here, and the ramp of one" \
+        "instance stops at $reached."
     echo
 fi
 echo "![RSS against connected agents](plots/rss-agents.png)"
 echo
 
-# Goals.
+# End to end (bench/run-e2e.sh).
+bound=$(sed -n '/<!-- tam:begin -->/,/<!-- tam:end -->/p' "$results" |
+    sed -n 's/^| \*\*exchange bound per core\*\* | \*\*\([0-9]*\)\*\* |$/\1/p')
+e2e_direct=0
+e2e_broker=0
+tam_http_pct="-"
+echo "### End to end: full TEEP exchanges with the real teep-tam, directly and through teep-broker"
+echo
+if ls "$out"/e2e-closed-direct-*.json >/dev/null 2>&1; then
+    e2e_rounds=$(ls "$out"/e2e-closed-direct-*.json | wc -l)
+    echo "\`teep-bench e2e\` (\`bench/run-e2e.sh\`): each exchange is a whole TEEP exchange over" \
+        "HTTP with \`teep-tam\` (its default worker threads, SQLite in WAL mode): empty POST ->" \
+        "QueryRequest (COSE_Sign, ESP256 + Ed25519); QueryResponse with EAT Evidence -> Update" \
+        "(a SUIT manifest the TAM builds and signs for a package-mode-6 deployment); Success ->" \
+        "204.  Every exchange uses a fresh device, registered with its keys and named in a" \
+        "deployment through the admin API before the run (outside the measured window).  The" \
+        "device side is the scripted Agent of tests/tam/peer.c on the bench's one loop; it" \
+        "verifies, signs and runs the manifest on the same two cores as the TAM and the broker" \
+        "(one worker).  Closed loop: 16 agents, 3 s after 0.5 s warm-up, median of $e2e_rounds" \
+        "rounds by rate; open loop: 64 agents at 75 % of the direct rate.  TAM CPU: teep-tam's" \
+        "user + system time over the window / exchanges; broker CPU likewise for teep-broker."
+    echo
+    echo "| target | loop | exchanges/s | / direct | p50 us | p90 us | p99 us | p99.9 us | TAM CPU us/exchange | broker CPU us/exchange | errors |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    median "$out"/e2e-closed-direct-*.json >"$tmp/e2e-direct.json"
+    e2e_direct=$(jq -r '.rate | floor' "$tmp/e2e-direct.json")
+    for t in direct teep-broker; do
+        for m in closed open; do
+            if [ $m = closed ]; then
+                ls "$out"/e2e-closed-"$t"-*.json >/dev/null 2>&1 || continue
+                median "$out"/e2e-closed-"$t"-*.json >"$tmp/e2e.json"
+                label="closed, 16 agents"
+            else
+                [ -f "$out/e2e-open-$t.json" ] || continue
+                cp "$out/e2e-open-$t.json" "$tmp/e2e.json"
+                label="open, $(jq -r '.offered_rate | floor' "$tmp/e2e.json")/s offered"
+            fi
+            r=$(jq -r '.rate | floor' "$tmp/e2e.json")
+            [ $m = closed ] && [ $t = teep-broker ] && e2e_broker=$r
+            name=$t
+            [ $t = direct ] && name="teep-tam directly"
+            [ $t = teep-broker ] && name="through teep-broker"
+            vs=$(ratio "$r" "$e2e_direct")
+            [ $m = closed ] || vs="-"
+            echo "| $name | $label | $r | $vs | $(num .latency_us.p50 "$tmp/e2e.json") | $(num .latency_us.p90 "$tmp/e2e.json") | $(num .latency_us.p99 "$tmp/e2e.json") | $(num .latency_us.p999 "$tmp/e2e.json") | $(num .cpu_us_per_exchange "$tmp/e2e.json") | $(num .relay_cpu_us_per_exchange "$tmp/e2e.json") | $(jq -r .errors "$tmp/e2e.json") |"
+        done
+    done
+    echo
+    tam_cpu=$(jq -r '.cpu_us_per_exchange // 0' "$tmp/e2e-direct.json")
+    if [ -n "$bound" ] && [ "$bound" -gt 0 ]; then
+        tam_http_pct=$(awk -v b="$bound" -v c="$tam_cpu" 'BEGIN { if (c > 0) printf "%.0f%%", 100 * (1e6 / b) / c; else print "-" }')
+        echo "Against the crypto bound of the TAM section above ($bound exchanges/s per core," \
+            "$(awk -v b="$bound" 'BEGIN { printf "%.0f", 1e6 / b }') us of signatures and" \
+            "verifications per exchange), teep-tam over HTTP spends $(awk -v c="$tam_cpu" 'BEGIN { printf "%.0f", c }')" \
+            "us of CPU per exchange: **$tam_http_pct of the bound**."
+        echo
+    fi
+else
+    echo "Not measured in this run (bench/run-e2e.sh did not run)."
+    echo
+fi
+
+# Goals, each with its reason from the profiles this run took.
 http_bytes=$(jq -r '.steps[-1].bytes_per_idle_agent // "-"' "$out"/idle-http-teep-broker.json 2>/dev/null || echo -)
-met() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || a == "") print "not measured"; else if (a + 0 >= b + 0) print "met"; else print "**short**" }'; }
-under() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || a == "") print "not measured"; else if (a + 0 <= b + 0) print "met"; else print "**short**" }'; }
+multi_bytes=$(jq -r '.steps[-1].bytes_per_idle_agent // "-"' "$multi" 2>/dev/null || echo -)
+met() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || a == "") print "not measured"; else if (a + 0 >= b + 0) print "met"; else print "**not met**" }'; }
+under() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || a == "") print "not measured"; else if (a + 0 <= b + 0) print "met"; else print "**not met**" }'; }
 rel() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "-" }'; }
+# profiled PREFIX: whether OUT/PREFIX-dso.txt holds samples.
+profiled() { [ -s "$out/$1-dso.txt" ] && ! grep -q cannot "$out/$1-dso.txt"; }
+# profile_why PREFIX: the profile in one line: the top objects and
+# symbols by share of the samples.
+profile_why() {
+    if ! profiled "$1"; then
+        echo "not profiled in this run"
+        return
+    fi
+    d=$(awk 'NR <= 4 { n = $2; sub(/\[kernel.kallsyms\]/, "the kernel", n); printf "%s%s %s", (NR > 1 ? ", " : ""), n, $1 }' "$out/$1-dso.txt")
+    s=$(awk 'NR <= 3 { printf "%s`%s` %s", (NR > 1 ? ", " : ""), $3, $1 }' "$out/$1-sym.txt")
+    echo "CPU samples by object: $d; top symbols: $s ($1)"
+}
+# cpu_of FILE: CPU us per exchange in a run's JSON, or -.
+cpu_of() { jq -r '.cpu_us_per_exchange // "-" | if type == "number" then (. * 10 | round / 10) else . end' "$1" 2>/dev/null || echo -; }
+# why STATUS TEXT: TEXT when the goal is not met.
+why() { case $1 in *"not met"*) echo "$2" ;; *) echo "" ;; esac; }
+
 echo "### Where we stand against the goals"
 echo
-echo "| goal | measured in this run | |"
-echo "|---|---|---|"
+echo "Measured in this run; the reason for each goal not met is read from the CPU profiles" \
+    "the suite took (\`perf record -e cpu-clock\` on the target under the same load, section" \
+    "below) and from the CPU each target spent per exchange."
+echo
+echo "| goal | measured | status | why (from this run's profiles) |"
+echo "|---|---|---|---|"
 r=$(rel "$broker" "$haproxy")
-echo "| HTTP relay >= 1.3x HAProxy | ${r}x ($broker vs $haproxy exchanges/s) | $(met "$r" 1.3) |"
-r=$(rel "$ws_rate" "$http_ws")
-echo "| WebSocket ingress >= HTTP ingress | ${r}x ($ws_rate vs $http_ws) | $(met "$r" 1.0) |"
-r=$(rel "$coap_rate" "$http_coap")
-echo "| CoAP ingress >= HTTP ingress | ${r}x ($coap_rate vs $http_coap) | $(met "$r" 1.0) |"
-echo "| <= 1 KiB per idle WebSocket agent | $ws_idle B | $(under "$ws_idle" 1024) |"
-echo "| <= 512 B per CoAP session | $coap_idle B | $(under "$coap_idle" 512) |"
-echo "| (no goal) bytes per idle HTTP agent | $http_bytes B | - |"
+st=$(met "$r" 1.3)
+cpu_b=$(cpu_of "$tmp/closed-teep-broker.json")
+cpu_h=$(cpu_of "$tmp/closed-haproxy.json")
+echo "| HTTP relay >= 1.3x HAProxy | ${r}x ($broker vs $haproxy exchanges/s) | $st | $(why "$st" "CPU per exchange: teep-broker $cpu_b us, HAProxy $cpu_h us; teep-broker's $(profile_why perf-broker-http)") |"
+for k in ws coap; do
+    if [ $k = ws ]; then a=$ws_rate h=$http_ws label=WebSocket; else a=$coap_rate h=$http_coap label=CoAP; fi
+    r=$(rel "$a" "$h")
+    st=$(met "$r" 1.0)
+    ca=$(ls "$out"/ingress-$k-*.json >/dev/null 2>&1 && median "$out"/ingress-$k-*.json >"$tmp/c.json" && cpu_of "$tmp/c.json" || echo -)
+    ch=$(ls "$out"/ingress-http-*.json >/dev/null 2>&1 && median "$out"/ingress-http-*.json >"$tmp/c.json" && cpu_of "$tmp/c.json" || echo -)
+    echo "| $label ingress >= HTTP ingress | ${r}x ($a vs $h exchanges/s) | $st | $(why "$st" "broker CPU per exchange: $label $ca us, HTTP $ch us; under $label load, $(profile_why perf-broker-$k)") |"
+done
+st=$(under "$ws_idle" 1024)
+echo "| <= 1 KiB per idle WebSocket agent | $ws_idle B | $st | $(why "$st" "memory, not CPU: RSS growth per idle WebSocket agent; an idle HTTP agent costs the same broker $http_bytes B (one instance)") |"
+st=$(under "$coap_idle" 512)
+echo "| <= 512 B per CoAP session | $coap_idle B | $st | $(why "$st" "memory, not CPU: RSS growth per idle CoAP session (libcoap's session); an idle HTTP agent costs $http_bytes B") |"
+echo "| (no goal) bytes per idle HTTP agent | $http_bytes B (one instance), $multi_bytes B at $(jq -r '.steps[-1].agents_idle // "-"' "$multi" 2>/dev/null || echo -) agents over $(jq -r '.steps[-1].instances // "-"' "$multi" 2>/dev/null || echo -) instances | - | |"
 tam_pct=$(sed -n '/<!-- tam:begin -->/,/<!-- tam:end -->/p' "$results" |
     awk -F'|' '/^\| 1 \| in memory/ { gsub(/ /, "", $7); print $7 }')
-echo "| TAM >= 80 % of the crypto bound | ${tam_pct:-not measured} (\`teep-bench-tam\`, section above; not re-measured here) | $(under 80 "${tam_pct%\%}" | sed 's/met/met/') |"
+st=$(under 80 "${tam_pct%\%}")
+[ -n "$tam_pct" ] || st="not measured"
+echo "| TAM >= 80 % of the crypto bound | ${tam_pct:--} in-process (\`teep-bench-tam\`, section above); $tam_http_pct over HTTP (end to end above) | $st | $(why "$st" "teep-tam under the end-to-end closed loop: $(profile_why perf-tam)") |"
 echo
 
-echo "### Profile: teep-broker under closed-loop HTTP load"
+echo "### Profiles"
 echo
-if [ -s "$out/perf-dso.txt" ] && ! grep -q 'cannot' "$out/perf-dso.txt"; then
-    echo "\`perf record -e cpu-clock -g\` on the broker for 3 s of the closed loop (hardware" \
-        "counters are not available in this container: software clock sampling)." \
-        "Share of the broker's samples by object:"
+echo "\`perf record -e cpu-clock -g\` on one process for 3 s of closed-loop load (hardware" \
+    "counters are not available in this container: software clock sampling); the share of its" \
+    "samples by object, then the top symbols."
+echo
+any=""
+for p in perf-broker-http:"teep-broker under HTTP relay load" \
+    perf-broker-ws:"teep-broker under WebSocket ingress load" \
+    perf-broker-coap:"teep-broker under CoAP ingress load" \
+    perf-tam:"teep-tam under the end-to-end closed loop (direct)"; do
+    f=${p%%:*} title=${p#*:}
+    profiled "$f" || continue
+    any=1
+    kernel=$(awk '/kernel/ { sub("%", "", $1); k += $1 } END { printf "%.0f", k }' "$out/$f-dso.txt")
+    echo "#### $title"
+    echo
+    echo "The kernel's share: $kernel %."
     echo
     echo '```'
-    cat "$out/perf-dso.txt"
+    cat "$out/$f-dso.txt"
+    echo
+    cat "$out/$f-sym.txt"
     echo '```'
     echo
-    kernel=$(awk '/kernel/ { sub("%", "", $1); k += $1 } END { printf "%.0f", k }' "$out/perf-dso.txt")
-    parser=$(awk '/http_parser/ { sub("%", "", $1); k += $1 } END { printf "%.0f", k }' "$out/perf-dso.txt")
-    echo "Why the relay is not further ahead of HAProxy: ${kernel} % of the broker's CPU is in the" \
-        "kernel (loopback TCP, epoll, the scheduler's wake-ups: a read and a write per message on" \
-        "the agent side and again on the upstream side), which every proxy pays alike; of the" \
-        "rest, http_parser alone is ${parser} %.  A 1.3x lead has to come from fewer system" \
-        "calls per exchange (batching reads and writes across connections of one loop" \
-        "iteration, pipelining upstream requests on fewer connections), not from the relay's own" \
-        "code.  On this machine the load generator and the replay TAM also share the two cores" \
-        "with the target, so every target's rate is bounded well below what it would do alone."
-    echo
-    echo "The top symbols:"
-    echo
-    echo '```'
-    cat "$out/perf-sym.txt"
-    echo '```'
-else
-    echo "Not profiled: perf cannot sample in this environment."
-fi
+done
+[ -n "$any" ] || echo "Not profiled: perf cannot sample in this environment."
 } >"$tmp/section.md"
 
 # Plots.

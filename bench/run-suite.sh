@@ -15,12 +15,19 @@
 #   4. HTTP relay, open loop: each target at fixed fractions of the
 #      broker's closed-loop rate (latency against offered load);
 #   5. WebSocket and CoAP ingress next to HTTP ingress on the same broker
-#      (tests/ws/ws_load.c and tests/coap/coap_load.c as the agents);
+#      (teep-bench's agents of each transport, the same exchange);
 #   6. idle agents: the ramp of teep-bench idle against the broker,
 #      HAProxy and nginx (bytes per idle HTTP connection), WebSocket and
 #      CoAP idle sessions against the broker;
-#   7. a CPU profile of the broker under HTTP load (perf, software clock);
-#   8. bench/results.sh: bench/RESULTS.md's suite section and the plots.
+#   6b. idle HTTP agents at 10k, 50k and 100k against several broker
+#      instances sharing the port with SO_REUSEPORT (one process holds
+#      at most `ulimit -Hn` descriptors): bench/run-idle-multi.sh;
+#   7. CPU profiles of the broker under HTTP, WebSocket and CoAP load
+#      (perf, software clock): the reasons in the goals record;
+#   8. end to end: full TEEP exchanges with the real teep-tam, directly
+#      and through teep-broker, and a CPU profile of the TAM:
+#      bench/run-e2e.sh;
+#   9. bench/results.sh: bench/RESULTS.md's suite section and the plots.
 #
 # Each run writes one JSON file into bench/out/ (gitignored).
 #
@@ -39,7 +46,8 @@ out=$top/bench/out
 bin=$build/bin
 started=$(date +%s)
 
-say() { echo "run-suite [$(($(date +%s) - started)) s]: $*" >&2; }
+say_prefix=run-suite
+. "$top/bench/lib.sh" # say, free_port, wait_port, field, perf_*
 
 if [ $install = 1 ]; then
     missing=""
@@ -63,18 +71,12 @@ command -v jq >/dev/null || { echo "run-suite: jq is needed" >&2; exit 2; }
 say "building in $build"
 [ -f "$build/CMakeCache.txt" ] ||
     cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-# The WebSocket and CoAP agents live with their transports' tests; a tree
-# without them still runs the HTTP suite.
+# The WebSocket and CoAP agents are teep-bench's own; a broker without
+# those plugins still runs the HTTP suite.
 cmake --build "$build" -j"$(nproc)" --target teep-broker teep-replay-tam \
-    teep-bench transport_http >/dev/null
-for t in transport_ws transport_coap teep-ws-load coap-load; do
+    teep-bench transport_http teep-tam >/dev/null
+for t in transport_ws transport_coap; do
     cmake --build "$build" -j"$(nproc)" --target $t >/dev/null 2>&1 || true
-done
-
-# The CoAP agents' program lands in tests/ or bin/ depending on the tree.
-coap_load=""
-for f in "$bin/coap-load" "$build/tests/coap-load"; do
-    [ -x "$f" ] && { coap_load=$f; break; }
 done
 
 # Agents and their peers each want one descriptor per connection.
@@ -94,31 +96,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-# A port below the ephemeral range (32768 up), so no outgoing connection
-# of the agents holds it, used by no socket yet and not handed out before.
-free_port() {
-    while :; do
-        port=$(shuf -i 20000-32000 -n 1)
-        grep -qx "$port" "$work/ports" 2>/dev/null && continue
-        ss -tuan | awk '{print $5}' | grep -q ":$port\$" && continue
-        echo "$port" >>"$work/ports"
-        echo "$port"
-        return
-    done
-}
-wait_port() {
-    i=0
-    until ss -ltn | awk '{print $4}' | grep -q ":$1\$"; do
-        i=$((i + 1))
-        if [ $i -gt 100 ]; then
-            echo "run-suite: nothing listens on $1" >&2
-            tail -n 5 "$work"/*.log >&2
-            exit 1
-        fi
-        sleep 0.05
-    done
-}
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 xxd -r -p "$top/tests/vectors/gen_tp26_query_response_cose_sign1_esp256.hex" \
     >"$work/body"
@@ -273,39 +250,25 @@ EOT
     r=$((r + 1))
 done
 
-# 5. WebSocket and CoAP ingress, each next to HTTP ingress on the same
-# broker and with its own agents' exchange.
-if [ -n "$broker_ws" ] && [ -x "$bin/teep-ws-load" ]; then
-    say "WebSocket ingress next to HTTP ingress (teep-ws-load, 64 agents)"
+# 5. WebSocket and CoAP ingress next to HTTP ingress on the same broker:
+# teep-bench's agents of each transport in turn (64 each, 3 s, ROUNDS
+# rounds), the same exchange for all three (the vector QueryResponse
+# answered by the Update).  CoAP sessions come from 64 source addresses
+# (127.0.0.2 ..): the broker limits each address (peer_rate,
+# peer_max_pending), and every device has its own.
+if [ -n "$broker_ws" ] || [ -n "$broker_coap" ]; then
+    say "WebSocket and CoAP ingress next to HTTP ingress (teep-bench, 64 agents)"
     r=1
     while [ $r -le "$rounds" ]; do
-        for u in "ws://127.0.0.1:$broker_ws/tam" "http://127.0.0.1:$broker_http/tam"; do
-            line=$("$bin/teep-ws-load" bench "$u" 64 3 || true)
-            kind=${u%%:*}
+        for kind in http ws coap; do
+            eval "port=\$broker_$kind"
+            [ -n "$port" ] || continue
+            line=$("$bin/teep-bench" --url "$kind://127.0.0.1:$port/tam" \
+                --body "$work/body" --pid "$broker_pid" --target teep-broker \
+                --connections 64 --seconds 3 --warmup 0.5 --sources 64 \
+                --json "$out/ingress-$kind-$r.json" || true)
             say "  round $r $kind: $line"
-            echo "$line" | awk -v k="$kind" -v r="$r" '{
-                for (i = 1; i < NF; i += 2) v[$i] = $(i + 1)
-                printf "{\"target\":\"teep-broker\",\"transport\":\"%s\",\"model\":\"closed\",\"connections\":64,\"round\":%d,\"agents\":\"teep-ws-load\",\"exchange\":\"empty message -> QueryRequest\",\"rate\":%s,\"latency_us\":{\"p50\":%s,\"p99\":%s},\"errors\":%s}\n",
-                    (k == "ws" ? "ws" : "http"), r, v["rate"] + 0, v["p50_us"] + 0, v["p99_us"] + 0, v["errors"] + 0
-            }' >"$out/ingress-ws-$kind-$r.json"
         done
-        r=$((r + 1))
-    done
-fi
-if [ -n "$broker_coap" ] && [ -n "$coap_load" ]; then
-    say "CoAP ingress next to HTTP ingress (coap-load, 64 sessions)"
-    r=1
-    while [ $r -le "$rounds" ]; do
-        line=$("$coap_load" --port "$broker_coap" --path tam \
-            --body "$work/body" --sessions 64 --seconds 3 --warmup 0.5 || true)
-        say "  round $r coap: $line"
-        echo "$line" | tr ' ' '\n' | awk -F= -v r="$r" '{ v[$1] = $2 } END {
-            printf "{\"target\":\"teep-broker\",\"transport\":\"coap\",\"model\":\"closed\",\"connections\":64,\"round\":%d,\"agents\":\"coap-load\",\"exchange\":\"QueryResponse -> Update\",\"rate\":%s,\"latency_us\":{\"p50\":%s,\"p99\":%s,\"p999\":%s},\"errors\":%s}\n",
-                r, v["rps"] + 0, v["p50_us"] + 0, v["p99_us"] + 0, v["p999_us"] + 0, v["errors"] + 0 }' \
-            >"$out/ingress-coap-coap-$r.json"
-        line=$(load teep-broker "$broker_http" "$broker_pid" \
-            "ingress-coap-http-$r.json" --connections 64 --seconds 3 --warmup 0.5)
-        say "  round $r http: $line"
         r=$((r + 1))
     done
 fi
@@ -346,71 +309,59 @@ idle haproxy "$haproxy_port" "$haproxy_pid" \
     "$(ramp_steps $((haproxy_maxconn - 100)))"
 idle nginx "$nginx_port" "$nginx_pid" "$(ramp_steps $((nofile - 200)))"
 
-# rss_after PID N CMD...: CMD holds N idle sessions until it prints a
-# line starting with "ready" or "held"; the RSS of PID before and then.
+# WebSocket agents and CoAP sessions, each against a fresh broker, with
+# teep-bench idle as for HTTP, 8 agents at a time between start and
+# answer (what the broker's allocator keeps from many exchanges at once
+# would count as idle memory).  WebSocket agents all come from 127.0.0.1,
+# and the broker takes 1 000 connections from one address per worker
+# (max_connections_per_peer): the ramp stops there.  CoAP sessions come
+# from 64 addresses; libcoap keeps 8 192 idle sessions (max_sessions):
+# the ramp stops below.
 session_idle() {
-    transport=$1 pid=$2 n=$3
-    shift 3
-    before=$(awk '/^VmRSS/{print $2}' "/proc/$pid/status")
-    "$@" >"$work/hold.out" 2>&1 &
-    holder=$!
-    i=0
-    until grep -qE '^(ready|held)' "$work/hold.out" 2>/dev/null; do
-        i=$((i + 1))
-        if [ $i -gt 600 ] || ! kill -0 $holder 2>/dev/null; then
-            break
-        fi
-        sleep 0.1
-    done
-    sleep 1
-    after=$(awk '/^VmRSS/{print $2}' "/proc/$pid/status")
-    held=$(grep -oE '^(ready|held) [0-9]+' "$work/hold.out" | awk '{print $2}')
-    kill -TERM $holder 2>/dev/null || true
-    wait $holder 2>/dev/null || true
-    jq -n --arg tr "$transport" --argjson b "$before" --argjson a "$after" \
-        --argjson n "${held:-0}" --argjson w "$n" \
-        '{target: "teep-broker", transport: $tr, mode: "idle",
-          rss_kb_before: $b, steps: [{agents_wanted: $w, agents_idle: $n,
-          rss_kb: $a, bytes_per_idle_agent:
-          (if $n > 0 then (($a - $b) * 1024 / $n | floor) else null end)}]}' \
+    transport=$1 port=$2 steps=$3
+    say "idle $transport agents against teep-broker: $steps"
+    "$bin/teep-bench" idle --url "$transport://127.0.0.1:$port/tam" \
+        --body "$work/body" --steps "$steps" --sources 64 --batch 8 \
+        --pid "$idlebroker_pid" --settle 1 --json "$work/idle.json" \
+        >/dev/null || return 0
+    jq '. + {target: "teep-broker"}' "$work/idle.json" \
         >"$out/idle-$transport-teep-broker.json"
-    say "  $transport: ${held:-0} idle sessions, rss $before -> $after kB"
 }
-sessions=10000
-[ $sessions -lt $((nofile - 200)) ] || sessions=$((nofile - 200))
-# teep-ws-load opens its connections all at once and, in this tree, gets
-# none answered above about 1 500 of them: the ramp holds 1 000.
-ws_sessions=1000
-if [ -n "$idlebroker_ws" ] && [ -x "$bin/teep-ws-load" ]; then
-    say "idle WebSocket agents against teep-broker: $ws_sessions"
-    session_idle ws "$idlebroker_pid" $ws_sessions "$bin/teep-ws-load" idle \
-        "ws://127.0.0.1:$idlebroker_ws/tam" $ws_sessions 30
-fi
-if [ -n "$idlebroker_coap" ] && [ -n "$coap_load" ]; then
-    say "idle CoAP sessions against teep-broker: $sessions"
-    session_idle coap "$idlebroker_pid" $sessions "$coap_load" \
-        --port "$idlebroker_coap" --path tam --body "$work/body" \
-        --sessions $sessions --seconds 30 --hold
+coap_steps=8000
+[ $coap_steps -lt $((nofile - 200)) ] || coap_steps=$((nofile - 200))
+[ -z "$idlebroker_ws" ] || session_idle ws "$idlebroker_ws" 100,1000
+kill -TERM "$idlebroker_pid"
+start_broker idlebroker
+[ -z "$idlebroker_coap" ] || session_idle coap "$idlebroker_coap" \
+    "1000,$coap_steps"
+
+# 6b. Idle HTTP agents at 10k, 50k and 100k: several broker instances on
+# one port (SO_REUSEPORT), fresh ones for each step.
+"$top/bench/run-idle-multi.sh" "$build" "$out" || say "run-idle-multi.sh failed"
+
+# 7. Where the broker's time goes under load, per ingress: shares by
+# object and top symbols, which results.sh turns into the reasons of the
+# goals record.
+if perf_ok; then
+    for kind in http ws coap; do
+        eval "port=\$broker_$kind"
+        [ -n "$port" ] || continue
+        say "perf profile of teep-broker under closed-loop $kind load"
+        perf_profile "$broker_pid" 3 "perf-broker-$kind"
+        "$bin/teep-bench" --url "$kind://127.0.0.1:$port/tam" \
+            --body "$work/body" --pid "$broker_pid" --target teep-broker \
+            --connections 64 --seconds 3 --warmup 0.2 --sources 64 \
+            --json "$out/profile-load-$kind.json" >/dev/null || true
+        wait "$perf_pid" || true
+        perf_report "perf-broker-$kind"
+    done
+else
+    echo "perf cannot sample here" >"$out/perf-broker-http-dso.txt"
 fi
 
-# 7. Where the broker's time goes under HTTP load.
-if command -v perf >/dev/null &&
-    perf record -e cpu-clock -o "$work/probe.data" true >/dev/null 2>&1; then
-    say "perf profile of teep-broker under closed-loop HTTP load"
-    perf record -e cpu-clock -g -p "$broker_pid" -o "$work/perf.data" \
-        -- sleep 3 >/dev/null 2>&1 &
-    perf_pid=$!
-    load teep-broker "$broker_http" "$broker_pid" "profile-load.json" \
-        --connections 64 --seconds 3 --warmup 0.2 >/dev/null
-    wait $perf_pid || true
-    perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none \
-        2>/dev/null | grep -E '^ +[0-9]' | head -n 8 >"$out/perf-dso.txt" || true
-    perf report -i "$work/perf.data" --no-children --sort sym --stdio \
-        -g none 2>/dev/null | grep -E '^ +[0-9]' | head -n 15 \
-        >"$out/perf-sym.txt" || true
-else
-    echo "perf cannot sample here" >"$out/perf-dso.txt"
-fi
+# 8. End to end: the real teep-tam, directly and through teep-broker.
+"$top/bench/run-e2e.sh" "$build" "$out" "$rounds" ||
+    say "run-e2e.sh failed"
 
 say "writing bench/RESULTS.md and the plots"
 "$top/bench/results.sh" "$out"

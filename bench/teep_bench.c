@@ -1,22 +1,28 @@
 /*
  * teep-bench: the load harness (docs/bench.md).
  *
- *   teep-bench [http] --url URL --body FILE [--connections N] [--seconds S]
- *              [--warmup S] [--rate R] [--pid PID] [--target NAME]
- *              [--json FILE]
- *       N HTTP agents POST FILE to URL: closed loop, or open loop at R
- *       exchanges/s.  Prints one line "rps=... p50_us=... p90_us=...
- *       p99_us=... p999_us=... max_us=... ok=... errors=..." (the line
+ *   teep-bench [http|coap|ws] --url URL --body FILE [--connections N]
+ *              [--seconds S] [--warmup S] [--rate R] [--pid PID]
+ *              [--sources K] [--target NAME] [--json FILE]
+ *       N agents send FILE as TEEP messages to URL: closed loop, or open
+ *       loop at R exchanges/s.  The URL's scheme picks the transport
+ *       (http://, coap://, ws://; the mode word, optional, must agree).
+ *       Prints one line "rps=... p50_us=... p90_us=... p99_us=...
+ *       p999_us=... max_us=... ok=... errors=..." (the line
  *       teep-bench-relay printed, which tests/coap/bench_coap.sh reads)
- *       and, with --pid, the target's CPU per exchange and RSS.
+ *       and, with --pid, the target's CPU per exchange and RSS.  CoAP
+ *       agents with --sources come from 127.0.0.2 .. 127.0.0.(1+K).
  *
  *   teep-bench idle --url URL --body FILE --steps N1,N2,... --pid PID
- *              [--sources K] [--settle S] [--json FILE]
- *       the idle-connection ramp: bytes per idle agent in process PID.
+ *              [--sources K] [--settle S] [--batch B] [--json FILE]
+ *       the idle-connection ramp: bytes per idle agent in process PID,
+ *       agents of the URL's transport, at most B (256) of them between
+ *       their start and their answer at once.
  *
  * The soft limit on open files is raised to the hard one: the agents are
- * connections, and every one is a descriptor.
+ * connections (or CoAP sessions), and every one is a descriptor.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +31,7 @@
 
 #include "teep/http.h"
 #include "teep_bench.h"
+#include "teep_bench_e2e.h"
 
 static uint8_t *load_file(const char *path, size_t *len)
 {
@@ -56,21 +63,48 @@ static size_t parse_steps(const char *s, unsigned *steps, size_t max)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: teep-bench [http] --url URL --body FILE [--connections N]"
+            "usage: teep-bench [http|coap|ws] --url URL --body FILE"
+            " [--connections N]"
             " [--seconds S] [--warmup S] [--rate R] [--pid PID]"
-            " [--target NAME] [--json FILE]\n"
+            " [--sources K] [--target NAME] [--json FILE]\n"
             "       teep-bench idle --url URL --body FILE --steps N1,N2,..."
-            " --pid PID [--sources K] [--settle S] [--json FILE]\n");
+            " --pid PID [--sources K] [--settle S] [--batch B]"
+            " [--json FILE]\n");
+}
+
+/* The transport a URL names: "http", "coap", "ws", or NULL. */
+static const char *scheme_of(const char *url)
+{
+    static const char *const names[] = {"http", "coap", "ws"};
+    for (size_t i = 0; url != NULL && i < 3; i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(url, names[i], n) == 0 && strncmp(url + n, "://", 3) == 0)
+            return names[i];
+    }
+    return NULL;
 }
 
 static int run_idle(const char *url, const uint8_t *body, size_t len,
                     const char *steps_arg, unsigned sources, int pid,
-                    double settle, const char *json)
+                    double settle, unsigned batch, const char *json)
 {
+    static const teep_bench_idle_ops_t *const kinds[] = {
+        &teep_bench_http_idle, &teep_bench_coap_idle, &teep_bench_ws_idle};
     teep_http_url_t u;
     unsigned steps[16];
     size_t nsteps = steps_arg != NULL ? parse_steps(steps_arg, steps, 16) : 0;
-    if (teep_http_url_parse(url, &u) < 0 || nsteps == 0 || pid <= 0) {
+    const char *scheme = scheme_of(url);
+    const teep_bench_idle_ops_t *ops = NULL;
+    for (size_t i = 0; scheme != NULL && i < 3; i++)
+        if (strcmp(kinds[i]->transport, scheme) == 0)
+            ops = kinds[i];
+    /* teepnet's parser reads host, port and path of any of the three
+     * once the scheme is swapped for http. */
+    char http_url[1024];
+    snprintf(http_url, sizeof(http_url), "http%s",
+             scheme != NULL ? url + strlen(scheme) : "");
+    if (ops == NULL || teep_http_url_parse(http_url, &u) < 0 || nsteps == 0 ||
+        pid <= 0) {
         usage();
         return 2;
     }
@@ -79,9 +113,10 @@ static int run_idle(const char *url, const uint8_t *body, size_t len,
     snprintf(path, sizeof(path), "%.*s", (int)u.path.len,
              (const char *)u.path.ptr);
     teep_bench_idle_opts_t o = {
+        .url = url,
         .host = host,
         .port = u.port,
-        .path = path,
+        .path = path[0] == '/' ? path + 1 : path,
         .body = body,
         .body_len = len,
         .steps = steps,
@@ -89,8 +124,9 @@ static int run_idle(const char *url, const uint8_t *body, size_t len,
         .sources = sources,
         .pid = pid,
         .settle = settle,
+        .batch = batch,
     };
-    json_t *out = teep_bench_idle_run(&o);
+    json_t *out = teep_bench_idle_run(ops, &o);
     if (out == NULL)
         return 1;
     struct rlimit rl;
@@ -99,6 +135,19 @@ static int run_idle(const char *url, const uint8_t *body, size_t len,
     json_object_set_new(out, "nofile_limit",
                         json_integer((json_int_t)rl.rlim_cur));
     return teep_bench_json_write(out, json != NULL ? json : "-") < 0 ? 1 : 0;
+}
+
+/* One load run of the URL's transport. */
+static int run_load(const teep_bench_load_opts_t *o, teep_bench_run_t *run)
+{
+    const char *scheme = scheme_of(o->url);
+    if (scheme == NULL)
+        return -EINVAL;
+    if (strcmp(scheme, "coap") == 0)
+        return teep_bench_load_run(&teep_bench_coap_agents, o, run);
+    if (strcmp(scheme, "ws") == 0)
+        return teep_bench_load_run(&teep_bench_ws_agents, o, run);
+    return teep_bench_http_run(o, run);
 }
 
 int main(int argc, char **argv)
@@ -116,13 +165,20 @@ int main(int argc, char **argv)
         {"steps", required_argument, NULL, 'S'},
         {"sources", required_argument, NULL, 'k'},
         {"settle", required_argument, NULL, 'e'},
+        {"batch", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    /* teep-bench e2e: full TEEP exchanges, its own options. */
+    if (argc > 1 && strcmp(argv[1], "e2e") == 0)
+        return teep_bench_e2e_main(argc - 1, argv + 1);
     bool idle = false;
+    const char *mode = NULL;
     if (argc > 1 && argv[1][0] != '-') {
-        idle = strcmp(argv[1], "idle") == 0;
-        if (!idle && strcmp(argv[1], "http") != 0) {
+        mode = argv[1];
+        idle = strcmp(mode, "idle") == 0;
+        if (!idle && strcmp(mode, "http") != 0 && strcmp(mode, "coap") != 0 &&
+            strcmp(mode, "ws") != 0) {
             usage();
             return 2;
         }
@@ -135,6 +191,7 @@ int main(int argc, char **argv)
     teep_bench_run_t *run = calloc(1, sizeof(*run));
     unsigned sources = 4;
     double settle = 1.0;
+    unsigned batch = 0;
     int c;
     if (run == NULL)
         return 1;
@@ -150,8 +207,11 @@ int main(int argc, char **argv)
         case 't': run->target = optarg; break;
         case 'j': json = optarg; break;
         case 'S': steps = optarg; break;
-        case 'k': sources = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'k':
+            sources = o.sources = (unsigned)strtoul(optarg, NULL, 10);
+            break;
         case 'e': settle = strtod(optarg, NULL); break;
+        case 'B': batch = (unsigned)strtoul(optarg, NULL, 10); break;
         default: usage(); return c == 'h' ? 0 : 2;
         }
     }
@@ -162,7 +222,9 @@ int main(int argc, char **argv)
     }
     size_t len = 0;
     uint8_t *body = body_file != NULL ? load_file(body_file, &len) : NULL;
-    if (o.url == NULL || body == NULL) {
+    const char *scheme = scheme_of(o.url);
+    if (o.url == NULL || body == NULL || scheme == NULL ||
+        (mode != NULL && !idle && strcmp(mode, scheme) != 0)) {
         usage();
         free(body);
         free(run);
@@ -170,11 +232,16 @@ int main(int argc, char **argv)
     }
     int rc;
     if (idle) {
-        rc = run_idle(o.url, body, len, steps, sources, o.pid, settle, json);
+        rc = run_idle(o.url, body, len, steps, sources, o.pid, settle, batch,
+                      json);
     } else {
         o.body = body;
         o.body_len = len;
-        rc = teep_bench_http_run(&o, run) < 0 ? 2 : 0;
+        int err = run_load(&o, run);
+        rc = err < 0 ? 2 : 0;
+        if (err < 0 && err != -EINVAL)
+            fprintf(stderr, "teep-bench: %s agents: %s\n", scheme,
+                    strerror(-err));
         if (rc == 0) {
             const teep_bench_hist_t *h = &run->hist;
             printf("rps=%.0f p50_us=%llu p90_us=%llu p99_us=%llu "

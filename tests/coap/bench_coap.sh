@@ -5,13 +5,14 @@
 #
 #   throughput: 64 agents, one exchange outstanding each (closed loop):
 #     HTTP  teep-bench, 64 keep-alive connections;
-#     CoAP  coap-load, 64 source ports, CON POST + separate response.
+#     CoAP  teep-bench coap: 64 libcoap client sessions, each from a
+#           source port of its own, CON POST + separate response.
 #     The request is the vector QueryResponse (195 bytes), the answer the
 #     vector Update (471 bytes).  ROUNDS rounds visit HTTP and CoAP in
 #     turn (the machine is shared); the median round by rate is reported.
-#   memory: the broker's RSS before and while coap-load --hold keeps
-#     SESSIONS sessions (one exchange done on each), divided by the
-#     sessions the plugin counts (gauge coap_sessions).
+#   memory: teep-bench idle coap: the broker's RSS growth while SESSIONS
+#     more sessions (one exchange done on each, then silent) join the 64
+#     of a first step, divided by those sessions.
 #
 # Figures go into docs/transport-coap.md between <!-- coap-bench:begin -->
 # and <!-- coap-bench:end -->.
@@ -82,8 +83,9 @@ while [ $r -le "$rounds" ]; do
     "$bin/teep-bench" --url "http://127.0.0.1:$http_port/tam" \
         --body "$work/qres.bin" --connections 64 --seconds "$seconds" \
         --warmup 1 >>"$work/http.txt"
-    "$build/tests/coap-load" --port "$coap_port" --body "$work/qres.bin" \
-        --sessions 64 --seconds "$seconds" --warmup 1 >>"$work/coap.txt"
+    "$bin/teep-bench" coap --url "coap://127.0.0.1:$coap_port/tam" \
+        --body "$work/qres.bin" --connections 64 --seconds "$seconds" \
+        --warmup 1 >>"$work/coap.txt"
     r=$((r + 1))
 done
 # The median round by rate.
@@ -93,10 +95,10 @@ coap=$(median "$work/coap.txt")
 echo "HTTP: $http"
 echo "CoAP: $coap"
 
-# Memory on a fresh broker: a first hold of 64 sessions takes the
+# Memory on a fresh broker: a first step of 64 sessions takes the
 # one-time costs (the upstream connection, first buffers) and leaves the
 # allocator warm; the figure is the growth from there while SESSIONS more
-# sessions are held (earlier ones stay: session_timeout_s is 60 s).
+# sessions join (earlier ones stay: session_timeout_s is 60 s).
 kill -TERM "$broker_pid"
 sleep 0.5
 timeout 600 "$bin/teep-broker" -c "$work/broker.cfg" -v info \
@@ -107,30 +109,16 @@ broker_pid=$(grep -o 'event=ready .*pid=[0-9]*' "$work/broker2.log" |
     sed 's/.*pid=//')
 coap_port=$(grep -o 'uri=coap://127.0.0.1:[0-9]*' "$work/broker2.log" |
     head -n 1 | sed 's/.*://')
-admin_port=$(grep -o 'event=admin_listening uri=http://127.0.0.1:[0-9]*' \
-    "$work/broker2.log" | sed 's/.*://')
-rss() { awk '/^VmRSS/{print $2}' "/proc/$broker_pid/status"; }
-gauge() {
-    curl -s "http://127.0.0.1:$admin_port/metrics" |
-        sed -n 's/^teep_broker_transport_coap_sessions{plugin="coap"} //p'
-}
-hold() {
-    "$build/tests/coap-load" --port "$coap_port" --sessions "$1" --hold \
-        --seconds 3 >"$work/hold$1.txt" &
-    pids="$pids $!"
-    wait_for "$work/hold$1.txt" '^held'
-}
 ulimit -n $((sessions + 256)) 2>/dev/null || true
-hold 64
-sleep 2.5 # the publishing sweep runs every second
-rss0=$(rss)
-s0=$(gauge)
-hold "$sessions"
-sleep 1.5
-rss1=$(rss)
-s1=$(gauge)
-per=$(((rss1 - rss0) * 1024 / (s1 - s0)))
-echo "memory: RSS $rss0 kB -> $rss1 kB for $((s1 - s0)) sessions: $per B/session"
+"$bin/teep-bench" idle --url "coap://127.0.0.1:$coap_port/tam" \
+    --body "$work/qres.bin" --steps "64,$((64 + sessions))" \
+    --pid "$broker_pid" --settle 2.5 --json "$work/idle.json" >/dev/null
+step() { jq -r ".steps[$1].$2" "$work/idle.json"; }
+rss0=$(step 0 rss_kb)
+rss1=$(step 1 rss_kb)
+held=$(($(step 1 agents_idle) - $(step 0 agents_idle)))
+per=$(((rss1 - rss0) * 1024 / held))
+echo "memory: RSS $rss0 kB -> $rss1 kB for $held sessions: $per B/session"
 
 doc=$top/docs/transport-coap.md
 when=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -146,9 +134,9 @@ when=$(date -u '+%Y-%m-%d %H:%M UTC')
     echo '| ingress | exchanges/s | p50 us | p99 us |'
     echo '|---|---:|---:|---:|'
     echo "| HTTP/1.1 keep-alive (\`teep-bench\`) | $(field "$http" rps) | $(field "$http" p50_us) | $(field "$http" p99_us) |"
-    echo "| CoAP CON + separate response (\`coap-load\`) | $(field "$coap" rps) | $(field "$coap" p50_us) | $(field "$coap" p99_us) |"
+    echo "| CoAP CON + separate response (\`teep-bench coap\`) | $(field "$coap" rps) | $(field "$coap" p50_us) | $(field "$coap" p99_us) |"
     echo
-    echo "Memory: the broker's RSS went from $rss0 kB to $rss1 kB while $((s1 - s0)) more CoAP"
+    echo "Memory: the broker's RSS went from $rss0 kB to $rss1 kB while $held more CoAP"
     echo "sessions were open (one exchange done on each, then idle): **$per bytes per session**."
     echo '<!-- coap-bench:end -->'
 } >"$work/section.md"
