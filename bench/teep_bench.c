@@ -69,7 +69,9 @@ static void usage(void)
             " [--sources K] [--target NAME] [--json FILE]\n"
             "       teep-bench idle --url URL --body FILE --steps N1,N2,..."
             " --pid PID [--sources K] [--settle S] [--batch B]"
-            " [--json FILE]\n");
+            " [--json FILE]\n"
+            "       teep-bench e2e --url URL --admin URL --data DIR"
+            " [--devices N] [...]  (teep-bench e2e --help)\n");
 }
 
 /* The transport a URL names: "http", "coap", "ws", or NULL. */

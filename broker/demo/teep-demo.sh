@@ -194,7 +194,8 @@ for tr in $transports; do
         --device "$dev")
     echo "$n $dev $dep" >>"$work/remotes"
     show_plan "$n" "$dev" "$dep"
-    $agent --broker "$(listener "$tr")" 2>>"$work/$n.log" &
+    $agent --broker "$(listener "$tr")" --ua-socket "$work/$n.ua.sock" \
+        2>>"$work/$n.log" &
     agent_pids="$agent_pids $!"
     echo $! >"$work/$n.pid"
 done
@@ -290,9 +291,20 @@ summary() { # FILE: rows for its deployments; sets OK to how many succeeded
 }
 summary "$work/remotes"
 remote_ok=$OK
+# The TA serves: a UA on each remote device asks the hello TA (deployed
+# with its PD above) through that device's UA gateway.
+ua_ok=0
+for tr in $transports; do
+    n=remote-$tr
+    if answer=$("$bin/hello-ua" "$work/$n.ua.sock" "hi from the $tr device" 2>&1); then
+        ua_ok=$((ua_ok + 1))
+    fi
+    echo "UA -> TA on $n: $answer"
+done
 summary "$work/deployments"
 uas=$(ls "$work/ree" 2>/dev/null | tr '\n' ' ')
 echo "UAs installed in the REE by the broker: ${uas:-none}"
-echo "remote agents (HTTP, CoAP, WebSocket): $remote_ok/3 succeeded"
+echo "remote agents (HTTP, CoAP, WebSocket): $remote_ok/3 succeeded," \
+    "UA -> TA answered: $ua_ok/3"
 echo "deployments: $OK/18 succeeded"
-[ "$OK" -eq 18 ] && [ "$remote_ok" -eq 3 ]
+[ "$OK" -eq 18 ] && [ "$remote_ok" -eq 3 ] && [ "$ua_ok" -eq 3 ]

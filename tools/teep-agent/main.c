@@ -64,7 +64,7 @@ static void usage(FILE *out)
         "  -1, --once              one policy check (and the --request-ta), "
         "then exit\n"
         "  -r, --request-ta ID     ask for Trusted Component ID, e.g. "
-        "TEEP-Device/hello/ta\n"
+        "TEE/process/hello/ta\n"
         "                          (repeatable)\n"
         "  -d, --device NAME       the name pushes use (WebSocket; default: "
         "the host name)\n"
