@@ -7,8 +7,12 @@
  * encryption and decryption MB/s per profile.
  *
  * Usage: teep-bench-proto [--seconds S] [--vectors DIR] [--results FILE]
+ *        teep-bench-proto --peek-calls N [--vector FILE] [--vectors DIR]
  * With --results the section of this backend in FILE (between its marker
  * comments) is replaced by this run's table; the rest of FILE is kept.
+ * --peek-calls runs only teep_peek, a fixed number of times per vector (the
+ * message vectors, or the one --vector names), for instruction counts under
+ * callgrind (--toggle-collect=teep_peek; docs/proto.md), not for timing.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -226,6 +230,29 @@ static void bench_messages(bench_text_t *out)
         free(c->cose);
         free(c);
     }
+}
+
+/* --peek-calls: a fixed amount of peek work, nothing else measured. */
+static int peek_calls(long calls, const char *only)
+{
+    for (size_t i = 0; i < sizeof(message_vectors) / sizeof(message_vectors[0]);
+         i++) {
+        const char *file = only != NULL ? only : message_vectors[i].file;
+        size_t len;
+        uint8_t *cose = load_hex(file, &len);
+        teep_peek_t p;
+        teep_diag_t diag;
+        int rc = teep_peek(cose, len, TEEP_PEEK_AUTO, &p, &diag);
+        if (rc != 0)
+            fprintf(stderr, "%s: %s (timing the refusal)\n", file, diag.reason);
+        for (long n = 1; n < calls; n++)
+            rc |= teep_peek(cose, len, TEEP_PEEK_AUTO, &p, NULL);
+        printf("%s: %ld peeks, %zu bytes\n", file, calls, len);
+        free(cose);
+        if (only != NULL)
+            break;
+    }
+    return 0;
 }
 
 static void bench_signatures(bench_text_t *out)
@@ -518,7 +545,10 @@ static void usage(FILE *to)
                 "  --seconds S     time per measurement (default 0.3)\n"
                 "  --vectors DIR   where the *.hex vectors are\n"
                 "  --results FILE  rewrite this backend's section of FILE "
-                "(bench/RESULTS.md)\n");
+                "(bench/RESULTS.md)\n"
+                "  --peek-calls N  only call teep_peek N times per message "
+                "vector (callgrind)\n"
+                "  --vector FILE   with --peek-calls: only this vector\n");
 }
 
 int main(int argc, char **argv)
@@ -527,16 +557,21 @@ int main(int argc, char **argv)
         {"seconds", required_argument, NULL, 's'},
         {"vectors", required_argument, NULL, 'v'},
         {"results", required_argument, NULL, 'r'},
+        {"peek-calls", required_argument, NULL, 'p'},
+        {"vector", required_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *results = NULL;
+    const char *results = NULL, *only = NULL;
+    long calls = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "s:v:r:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:v:r:p:V:h", opts, NULL)) != -1) {
         switch (c) {
         case 's': budget_s = atof(optarg); break;
         case 'v': vectors_dir = optarg; break;
         case 'r': results = optarg; break;
+        case 'p': calls = atol(optarg); break;
+        case 'V': only = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -545,6 +580,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "teep-bench-proto: --seconds must be positive\n");
         return 2;
     }
+    if (calls > 0)
+        return peek_calls(calls, only);
 
     bench_text_t section = {0};
     struct utsname u;

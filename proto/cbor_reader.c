@@ -297,6 +297,79 @@ int tp_cbor_expect(tp_cbor_reader_t *r, tp_cbor_kind_t kind, tp_cbor_item_t *it,
     return 0;
 }
 
+/* Skipping needs no item: only each head's length and, for an array or a
+ * map, how many elements it opens.  These callbacks record just that; the
+ * rest are libcbor's no-ops. */
+typedef struct skip_head {
+    bool container;
+    uint64_t elements;
+} skip_head_t;
+
+static void on_skip_array(void *c, size_t n)
+{
+    ((skip_head_t *)c)->container = true;
+    ((skip_head_t *)c)->elements = n;
+}
+static void on_skip_map(void *c, size_t n)
+{
+    ((skip_head_t *)c)->container = true;
+    ((skip_head_t *)c)->elements =
+        n > UINT64_MAX / 2 ? UINT64_MAX : (uint64_t)n * 2;
+}
+
+static const struct cbor_callbacks skip_callbacks = {
+    .uint8 = cbor_null_uint8_callback,
+    .uint16 = cbor_null_uint16_callback,
+    .uint32 = cbor_null_uint32_callback,
+    .uint64 = cbor_null_uint64_callback,
+    .negint8 = cbor_null_negint8_callback,
+    .negint16 = cbor_null_negint16_callback,
+    .negint32 = cbor_null_negint32_callback,
+    .negint64 = cbor_null_negint64_callback,
+    .byte_string_start = cbor_null_byte_string_start_callback,
+    .byte_string = cbor_null_byte_string_callback,
+    .string = cbor_null_string_callback,
+    .string_start = cbor_null_string_start_callback,
+    .indef_array_start = cbor_null_indef_array_start_callback,
+    .array_start = on_skip_array,
+    .indef_map_start = cbor_null_indef_map_start_callback,
+    .map_start = on_skip_map,
+    .tag = cbor_null_tag_callback,
+    .float2 = cbor_null_float2_callback,
+    .float4 = cbor_null_float4_callback,
+    .float8 = cbor_null_float8_callback,
+    .undefined = cbor_null_undefined_callback,
+    .null = cbor_null_null_callback,
+    .boolean = cbor_null_boolean_callback,
+    .indef_break = cbor_null_indef_break_callback,
+};
+
+/* Most heads a skip meets (integers, byte strings, definite arrays and
+ * maps, one-byte simple values) in one libcbor call and no item; head
+ * receives what a container adds.  Returns false, having read nothing, for
+ * the rest -- text strings (UTF-8), tags (libcbor 0.8 refuses 6..20),
+ * indefinite or reserved lengths, the two-byte simple value, decoder
+ * errors, a count past the input -- which tp_cbor_next then reads or
+ * refuses with its diagnosis: both paths accept exactly the same input. */
+static bool skip_head_fast(tp_cbor_reader_t *r, skip_head_t *head)
+{
+    size_t left = r->len - r->pos;
+    if (left == 0)
+        return false;
+    uint8_t ib = r->buf[r->pos];
+    uint8_t major = ib >> 5;
+    if (major == 3 || major == 6 || (ib & 0x1f) >= 28 || ib == 0xf8)
+        return false;
+    *head = (skip_head_t){0};
+    struct cbor_decoder_result res =
+        cbor_stream_decode(r->buf + r->pos, left, &skip_callbacks, head);
+    if (res.status != CBOR_DECODER_FINISHED || res.read == 0 ||
+        head->elements > left - res.read)
+        return false;
+    r->pos += res.read;
+    return true;
+}
+
 /* Elements still to read at each open level; depth 0 is the item itself.
  * Iterative, so a hostile nesting costs no stack. */
 int tp_cbor_skip_rest(tp_cbor_reader_t *r, const tp_cbor_item_t *it,
@@ -323,19 +396,28 @@ int tp_cbor_skip_rest(tp_cbor_reader_t *r, const tp_cbor_item_t *it,
             depth--;
         }
         pending[depth]--;
-        tp_cbor_item_t child;
-        int rc = tp_cbor_next(r, &child);
-        if (rc != 0)
-            return rc;
+        size_t at = r->pos;
+        skip_head_t head;
         uint64_t n;
-        switch (child.kind) {
-        case TP_CBOR_ARRAY: n = child.u; break;
-        case TP_CBOR_MAP: n = child.u * 2; break;
-        case TP_CBOR_TAG: n = 1; break;
-        default: continue;
+        if (skip_head_fast(r, &head)) {
+            if (!head.container)
+                continue;
+            n = head.elements;
+        } else {
+            tp_cbor_item_t child;
+            int rc = tp_cbor_next(r, &child);
+            if (rc != 0)
+                return rc;
+            switch (child.kind) {
+            case TP_CBOR_ARRAY: n = child.u; break;
+            case TP_CBOR_MAP: n = child.u * 2; break;
+            case TP_CBOR_TAG: n = 1; break;
+            default: continue;
+            }
         }
+        /* even an empty container counts as a level */
         if (depth + 1 >= max_depth)
-            return tp_cbor_fail(r, TEEP_E_DEPTH, child.offset,
+            return tp_cbor_fail(r, TEEP_E_DEPTH, at,
                                 "nesting deeper than %u levels", max_depth);
         pending[++depth] = n;
     }

@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "teep/peek.h"
 #include "vectors.h"
@@ -119,11 +120,86 @@ static void refuses_malformed(void **state)
     assert_true(diag.offset > 10);
 }
 
+/* A COSE_Sign1 of the TEEP message [1, {}] whose unprotected header maps
+ * label 1 to value[0..n): the part of the input peek only skips.  Returns
+ * the length written to out. */
+static size_t sign1_with_skipped(const uint8_t *value, size_t n, uint8_t *out)
+{
+    static const uint8_t head[] = {0xd2, 0x84, 0x40, 0xa1, 0x01};
+    static const uint8_t tail[] = {0x43, 0x82, 0x01, 0xa0, 0x40};
+    memcpy(out, head, sizeof(head));
+    memcpy(out + sizeof(head), value, n);
+    memcpy(out + sizeof(head) + n, tail, sizeof(tail));
+    return sizeof(head) + n + sizeof(tail);
+}
+
+/* The skip (unprotected header, signature, the payload past the options)
+ * is where most of a message's heads are: it must hold peek's contract as
+ * strictly as the elements peek reads, each refusal naming the byte. */
+static void refuses_malformed_where_it_skips(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t value[8];
+        size_t n;
+        int code;
+    } bad[] = {
+        {{0x9f, 0x00, 0xff}, 3, TEEP_E_INDEFINITE},            /* [_ 0] */
+        {{0x5f, 0x40, 0xff}, 3, TEEP_E_INDEFINITE},            /* (_ h'') */
+        {{0x9a, 0xff, 0xff, 0xff, 0xff}, 5, TEEP_E_TRUNCATED}, /* count */
+        {{0x5a, 0x00, 0x01, 0x00, 0x00}, 5, TEEP_E_TRUNCATED}, /* length */
+        {{0x1b, 0x00, 0x00}, 3, TEEP_E_TRUNCATED},             /* short uint */
+        {{0x1c}, 1, TEEP_E_CBOR},                              /* reserved */
+        {{0xf8, 0x10}, 2, TEEP_E_CBOR},                        /* simple < 32 */
+        {{0xff}, 1, TEEP_E_INDEFINITE},                        /* lone break */
+        {{0x62, 0xc3, 0x28}, 3, TEEP_E_CBOR},                  /* bad UTF-8 */
+    };
+    uint8_t buf[64];
+    teep_peek_t p;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        teep_diag_t diag = {0};
+        size_t len = sign1_with_skipped(bad[i].value, bad[i].n, buf);
+        int rc = teep_peek(buf, len, TEEP_PEEK_AUTO, &p, &diag);
+        if (rc != bad[i].code)
+            print_error("case %zu: %d (%s)\n", i, rc, diag.reason);
+        assert_int_equal(rc, bad[i].code);
+        assert_int_equal(diag.code, rc);
+        assert_int_equal(diag.offset, 5); /* the value's first byte */
+    }
+    /* well-formed if unusual: tag 1, a text string, a half float, false,
+     * an empty map */
+    static const uint8_t fine[] = {0x85, 0xc1, 0x01, 0x63, 'a',  'b',
+                                   'c',  0xf9, 0x3c, 0x00, 0xf4, 0xa0};
+    size_t len = sign1_with_skipped(fine, sizeof(fine), buf);
+    assert_int_equal(teep_peek(buf, len, TEEP_PEEK_AUTO, &p, NULL), 0);
+    assert_int_equal(p.wire_type, 1);
+
+    /* depth: an empty array still opens a level, a scalar does not */
+    uint8_t chain[40];
+    size_t limit = 0;
+    for (size_t k = 1; k < 30 && limit == 0; k++) {
+        memset(chain, 0x81, k);
+        chain[k] = 0x80;
+        len = sign1_with_skipped(chain, k + 1, buf);
+        teep_diag_t diag = {0};
+        if (teep_peek(buf, len, TEEP_PEEK_AUTO, &p, &diag) != 0) {
+            assert_int_equal(diag.code, TEEP_E_DEPTH);
+            assert_int_equal(diag.offset, 5 + k); /* the empty array */
+            limit = k;
+        }
+    }
+    assert_true(limit > 0 && limit < TEEP_MAX_DEPTH);
+    chain[limit] = 0x00;
+    len = sign1_with_skipped(chain, limit + 1, buf);
+    assert_int_equal(teep_peek(buf, len, TEEP_PEEK_AUTO, &p, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(peeks_every_signed_vector),
         cmocka_unit_test(refuses_malformed),
+        cmocka_unit_test(refuses_malformed_where_it_skips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
