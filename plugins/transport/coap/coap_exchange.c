@@ -22,8 +22,8 @@
  * was lost) finds the async too, with no outcome yet: it is acknowledged
  * again and not submitted twice; coap_dedup.c covers the time after.
  */
+#include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,8 +86,10 @@ static void on_done(void *cb_data, const teep_exchange_reply_t *r)
     a->body = r->outcome == TEEP_EXCHANGE_MESSAGE && r->body != NULL
                   ? teep_buf_ref(r->body)
                   : NULL;
-    snprintf(a->reason, sizeof(a->reason), "%s",
-             r->reason != NULL ? r->reason : "");
+    size_t n =
+        r->reason != NULL ? strnlen(r->reason, sizeof(a->reason) - 1) : 0;
+    memcpy(a->reason, r->reason != NULL ? r->reason : "", n);
+    a->reason[n] = '\0';
     x->answered = true;
     coap_async_trigger(x->async);
     teep_coap_io_kick(in);
@@ -113,10 +115,58 @@ static void answer(teep_coap_t *in, coap_resource_t *r, coap_session_t *s,
     free_xchg(x);
 }
 
+/* Decimal digits of v at p; returns the end. */
+static char *put_uint(char *p, unsigned v)
+{
+    char d[10];
+    int n = 0;
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    while (n > 0)
+        *p++ = d[--n];
+    return p;
+}
+
+/* The peer for the host's logs, "A.B.C.D:PORT" or "[V6]:PORT" as
+ * coap_print_addr writes it, into out[0..cap), cap at least
+ * INET6_ADDRSTRLEN + 8.  By hand: coap_print_addr (inet_ntop and two
+ * printf calls) was 4 % of the broker's instructions per exchange. */
+static void format_peer(const coap_address_t *a, char *out, size_t cap)
+{
+    char *p = out;
+    unsigned port;
+    if (a->addr.sa.sa_family == AF_INET) {
+        const uint8_t *b = (const uint8_t *)&a->addr.sin.sin_addr;
+        for (int i = 0; i < 4; i++) {
+            p = put_uint(p, b[i]);
+            *p++ = i < 3 ? '.' : ':';
+        }
+        port = ntohs(a->addr.sin.sin_port);
+    } else if (a->addr.sa.sa_family == AF_INET6) {
+        *p++ = '[';
+        if (inet_ntop(AF_INET6, &a->addr.sin6.sin6_addr, p,
+                      (socklen_t)(cap - 8)) == NULL) {
+            out[0] = '\0';
+            return;
+        }
+        p += strlen(p);
+        *p++ = ']';
+        *p++ = ':';
+        port = ntohs(a->addr.sin6.sin6_port);
+    } else {
+        out[0] = '\0';
+        return;
+    }
+    p = put_uint(p, port);
+    *p = '\0';
+}
+
 /* Step 1's second half: register, submit.  Takes body's reference. */
 static void begin(teep_coap_t *in, coap_session_t *s, const coap_pdu_t *req,
                   coap_pdu_t *resp, const char *route, size_t route_len,
-                  teep_buf_t *body, int peer_slot)
+                  teep_buf_t *body, int peer_slot, int32_t block1)
 {
     const teep_transport_host_t *h = in->host;
     teep_coap_xchg_t *x = calloc(1, sizeof(*x));
@@ -131,12 +181,12 @@ static void begin(teep_coap_t *in, coap_session_t *s, const coap_pdu_t *req,
     x->in = in;
     x->async = async;
     x->peer_slot = peer_slot;
+    x->answer.block1 = block1;
     x->mid = (uint16_t)coap_pdu_get_mid(req);
     x->from = *coap_session_get_addr_remote(s);
     coap_async_set_app_data(async, x);
     char peer[INET6_ADDRSTRLEN + 8];
-    if (coap_print_addr(&x->from, (uint8_t *)peer, sizeof(peer)) == 0)
-        peer[0] = '\0';
+    format_peer(&x->from, peer, sizeof(peer));
     /* Under DTLS with a PSK the identity names the device. */
     const coap_bin_const_t *id = coap_session_get_psk_identity(s);
     teep_exchange_request_t xr = {
@@ -183,15 +233,71 @@ static int route_of(teep_coap_t *in, coap_resource_t *r, const coap_pdu_t *req,
     return teep_coap_name_ok(route, *len) ? 0 : -1;
 }
 
-static bool uint_option(const coap_pdu_t *pdu, coap_option_num_t num,
-                        unsigned *value)
+/* The request options the checks look at, the first of each. */
+typedef struct req_options {
+    bool has_cf, has_accept;
+    unsigned cf, accept, size1;
+    int block1; /* 1: *b set, 0: no Block1, -1: ask coap_get_block */
+    coap_block_t b;
+} req_options_t;
+
+/* Block1 from its option, as coap_get_block reads it: 0 to 3 bytes, the
+ * last holding M and SZX; SZX 7 (BERT) is not for UDP: no Block1.  A
+ * longer (malformed) option is left to coap_get_block (-1). */
+static int block_of(const coap_opt_t *opt, coap_block_t *b)
 {
+    size_t len = coap_opt_length(opt);
+    if (len > 3)
+        return -1;
+    unsigned v = coap_decode_var_bytes(coap_opt_value(opt), len);
+    if ((v & 7) == 7)
+        return 0;
+    b->num = v >> 4;
+    b->m = (v >> 3) & 1;
+    b->szx = v & 7;
+    return 1;
+}
+
+/* One walk over the options: coap_check_option walks them from the start
+ * for each number asked (with a filter, a bitmap lookup per option). */
+static void scan_options(const coap_pdu_t *req, req_options_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    bool has_size1 = false, has_block1 = false;
     coap_opt_iterator_t it;
-    coap_opt_t *o = coap_check_option(pdu, num, &it);
-    if (o == NULL)
-        return false;
-    *value = coap_decode_var_bytes(coap_opt_value(o), coap_opt_length(o));
-    return true;
+    if (coap_option_iterator_init(req, &it, COAP_OPT_ALL) == NULL)
+        return;
+    coap_opt_t *opt;
+    while ((opt = coap_option_next(&it)) != NULL) {
+        bool *seen;
+        unsigned *value;
+        switch (it.number) {
+        case COAP_OPTION_CONTENT_FORMAT:
+            seen = &o->has_cf;
+            value = &o->cf;
+            break;
+        case COAP_OPTION_ACCEPT:
+            seen = &o->has_accept;
+            value = &o->accept;
+            break;
+        case COAP_OPTION_SIZE1:
+            seen = &has_size1;
+            value = &o->size1;
+            break;
+        case COAP_OPTION_BLOCK1:
+            if (!has_block1) {
+                has_block1 = true;
+                o->block1 = block_of(opt, &o->b);
+            }
+            continue;
+        default: continue;
+        }
+        if (!*seen) {
+            *seen = true;
+            *value = coap_decode_var_bytes(coap_opt_value(opt),
+                                           coap_opt_length(opt));
+        }
+    }
 }
 
 static const char *block_reason(int code)
@@ -272,27 +378,26 @@ void teep_coap_exchange_post(coap_resource_t *r, coap_session_t *s,
     size_t len = 0;
     const uint8_t *data = NULL;
     coap_get_data(req, &len, &data);
-    coap_block_t b;
-    bool blockwise = coap_get_block(req, COAP_OPTION_BLOCK1, &b) != 0;
+    req_options_t o;
+    scan_options(req, &o);
+    coap_block_t b = o.b;
+    bool has_block =
+        o.block1 > 0 ||
+        (o.block1 < 0 && coap_get_block(req, COAP_OPTION_BLOCK1, &b));
     /* libcoap clients mark even an empty body Block1 0 (the block size
      * they prefer): that is an empty POST. */
-    if (blockwise && b.num == 0 && !b.m && len == 0)
-        blockwise = false;
-    unsigned cf, accept, size1 = 0;
-    bool has_cf = uint_option(req, COAP_OPTION_CONTENT_FORMAT, &cf);
-    if (has_cf ? cf != in->cfg.content_format : (len > 0 || blockwise)) {
+    bool blockwise = has_block && !(b.num == 0 && !b.m && len == 0);
+    if (o.has_cf ? o.cf != in->cfg.content_format : (len > 0 || blockwise)) {
         teep_coap_reply_refuse(in, resp, COAP_RESPONSE_CODE(415), -1,
                                "a TEEP message needs the TEEP "
                                "Content-Format");
         return;
     }
-    if (uint_option(req, COAP_OPTION_ACCEPT, &accept) &&
-        accept != in->cfg.content_format) {
+    if (o.has_accept && o.accept != in->cfg.content_format) {
         teep_coap_reply_refuse(in, resp, COAP_RESPONSE_CODE(406), -1,
                                "the answer has the TEEP Content-Format");
         return;
     }
-    uint_option(req, COAP_OPTION_SIZE1, &size1);
     bool last = !blockwise || !b.m;
     int slot;
     if (admit(in, s, resp, last, &slot) < 0) {
@@ -303,7 +408,7 @@ void teep_coap_exchange_post(coap_resource_t *r, coap_session_t *s,
     teep_buf_t *body = NULL;
     if (blockwise) {
         int rc = teep_coap_assembly_add(in, s, r, route, route_len, &b, data,
-                                        len, size1, &body);
+                                        len, o.size1, &body);
         if (rc < 0) {
             teep_coap_reply_refuse(in, resp, (coap_pdu_code_t)-rc, -1,
                                    block_reason(rc));
@@ -338,5 +443,7 @@ void teep_coap_exchange_post(coap_resource_t *r, coap_session_t *s,
                                "too many exchanges in flight");
         return;
     }
-    begin(in, s, req, resp, route, route_len, body, slot);
+    /* The last block (M clear) is what the answer echoes. */
+    begin(in, s, req, resp, route, route_len, body, slot,
+          has_block && !b.m ? (int32_t)((b.num << 4) | b.szx) : -1);
 }

@@ -188,11 +188,15 @@ static void get_unknown(coap_resource_t *r, coap_session_t *s,
                                "too many check-in resources");
         return;
     }
-    if (coap_register_async(s, req, 1) == NULL)
+    if (coap_register_async(s, req, 1) == NULL) {
         teep_coap_reply_refuse(in, resp, COAP_RESPONSE_CODE(500), -1,
                                "cannot register the observer");
-    /* else no code: an empty ACK now, the Observe response from the new
-     * resource as a separate response. */
+        return;
+    }
+    /* No code: an empty ACK now, the Observe response from the new
+     * resource as a separate response.  The async is due at once, and
+     * coap_io.c re-reads libcoap's timers only when kicked. */
+    teep_coap_io_kick(in);
 }
 
 void teep_coap_observe_init(teep_coap_t *in, coap_resource_t *unknown)

@@ -14,7 +14,7 @@ void teep_coap_config_default(teep_coap_config_t *cfg)
     memset(cfg, 0, sizeof(*cfg));
     strcpy(cfg->prefix, "tam");
     cfg->prefix_len = 3;
-    cfg->content_format = TEEP_COAP_DEFAULT_FORMAT;
+    cfg->content_format = TEEP_COAP_CONTENT_FORMAT;
     /* A QueryResponse with evidence is a few KiB; the large TEEP message,
      * the Update, travels the other way (Block2), not bounded here. */
     cfg->max_body = 64 * 1024;

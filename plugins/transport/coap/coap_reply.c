@@ -105,16 +105,6 @@ static void release_body(coap_session_t *s, void *body)
     teep_buf_unref(body);
 }
 
-/* RFC 7959 2.3: the response to the last block of a Block1 request
- * carries Block1 with that block's number (M clear). */
-static void echo_block1(const coap_pdu_t *req, coap_pdu_t *resp)
-{
-    coap_block_t b;
-    if (coap_get_block(req, COAP_OPTION_BLOCK1, &b) && !b.m)
-        add_uint_option(resp, COAP_OPTION_BLOCK1,
-                        ((uint32_t)b.num << 4) | (uint32_t)b.szx);
-}
-
 void teep_coap_reply_answer(teep_coap_t *in, coap_resource_t *r,
                             coap_session_t *s, const coap_pdu_t *req,
                             const coap_string_t *q, coap_pdu_t *resp,
@@ -131,7 +121,11 @@ void teep_coap_reply_answer(teep_coap_t *in, coap_resource_t *r,
         return;
     }
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE(204));
-    echo_block1(req, resp);
+    /* RFC 7959 2.3: the response to the last block of a Block1 request
+     * carries Block1 with that block's number (M clear); the request
+     * handler noted it (parsing req again cost a walk of its options). */
+    if (a->block1 >= 0)
+        add_uint_option(resp, COAP_OPTION_BLOCK1, (uint32_t)a->block1);
     teep_buf_t *body = a->body;
     a->body = NULL;
     if (a->outcome != TEEP_EXCHANGE_MESSAGE || body == NULL ||

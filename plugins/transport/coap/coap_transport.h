@@ -28,12 +28,6 @@
 
 #include "teep/transport_plugin.h"
 
-/* The Content-Format we use for application/teep+cbor until IANA assigns
- * one: from the experimental range 65000-65535 of RFC 7252 12.3 (the 60
- * recalls application/cbor); the listener option content_format changes
- * it (docs/transport-coap.md, "Content-Format"). */
-#define TEEP_COAP_DEFAULT_FORMAT 65060
-
 /* The payload of a check-in resource is a CBOR unsigned integer. */
 #define TEEP_COAP_FORMAT_CBOR 60
 
@@ -51,7 +45,7 @@ typedef struct teep_coap_seen teep_coap_seen_t;
 typedef struct teep_coap_config {
     char prefix[64]; /* resource path without the leading '/' */
     size_t prefix_len;
-    uint16_t content_format;    /* see TEEP_COAP_DEFAULT_FORMAT */
+    uint16_t content_format;    /* default TEEP_COAP_CONTENT_FORMAT */
     size_t max_body;            /* largest request body (4.13 above) */
     size_t max_reassembly;      /* bytes of all Block1 bodies in progress */
     uint32_t block_timeout_ms;  /* a Block1 body idle this long is dropped */
@@ -194,13 +188,15 @@ typedef struct teep_coap_answer {
     int upstream_status;
     uint32_t retry_after_s;
     teep_buf_t *body; /* MESSAGE: one reference, handed to libcoap */
+    int32_t block1;   /* Block1 value to echo (RFC 7959 2.3), -1: none */
     char reason[96];
 } teep_coap_answer_t;
 
 /* Fill resp from a: 2.04 with the message (block-wise when large; the
  * body's reference goes to libcoap and is dropped by its release
- * callback), 2.04 empty, or the failure's code with a diagnostic
- * payload (Max-Age on 5.03, Size1 on 4.13).  a->body is NULL after. */
+ * callback) and a->block1 echoed, 2.04 empty, or the failure's code with
+ * a diagnostic payload (Max-Age on 5.03, Size1 on 4.13).  a->body is
+ * NULL after. */
 void teep_coap_reply_answer(teep_coap_t *in, coap_resource_t *r,
                             coap_session_t *s, const coap_pdu_t *req,
                             const coap_string_t *q, coap_pdu_t *resp,
