@@ -104,6 +104,10 @@ int admin_device_add(admin_ctx_t *c)
         rc = tam_device_add(c->store, name, &teep_key,
                             has_att ? &att_key : NULL, profile, c->now, &id);
         if (rc == 0) {
+            /* Loaded here already: the first exchange need not again. */
+            tam_keycache_put(c->tam, &teep_key);
+            if (has_att)
+                tam_keycache_put(c->tam, &att_key);
             tam_audit(c->store, c->now, id, 0, "device",
                       "registered %s (profile %s)", name,
                       profile < 0 ? "auto"

@@ -58,6 +58,17 @@ typedef struct tam_key_ref {
 int tam_keycache_get(const teep_tam_t *tam, const uint8_t *cose, size_t len,
                      tam_key_ref_t *ref);
 void tam_key_release(tam_key_ref_t *ref);
+/* Offer a key just loaded elsewhere (a device's key at registration) to
+ * the cache, under the COSE_Key bytes teep_key_to_cose gives for it, the
+ * bytes the devices table stores: the device's first message then finds
+ * it loaded instead of building it again.  Takes key's backend object
+ * (key->native is NULL afterwards; teep_key_clear(key) is still due).
+ * Keys with a private part, or not loaded, are not taken.  Best effort:
+ * when the cache is full or already holds those bytes, the object is
+ * freed instead. */
+void tam_keycache_put(const teep_tam_t *tam, teep_key_t *key);
+/* Whether the cache holds the key encoded as cose (tests). */
+bool tam_keycache_holds(const teep_tam_t *tam, const uint8_t *cose, size_t len);
 
 /* Made by teep_tam_open, freed by teep_tam_close. */
 int tam_keycache_open(struct tam_keycache **out);

@@ -79,6 +79,27 @@ static int load_own(const uint8_t *cose, size_t len, tam_key_ref_t *ref)
     return rc;
 }
 
+/* Insert e unless a racing thread inserted the same bytes first; returns
+ * the cached key and frees e when it was not inserted. */
+static const teep_key_t *insert(struct tam_keycache *c, size_t b, entry_t *e)
+{
+    pthread_rwlock_wrlock(&c->lock);
+    const teep_key_t *key = find(c, b, e->cose, e->len);
+    if (key == NULL && c->count < MAX_ENTRIES) {
+        e->next = c->buckets[b];
+        c->buckets[b] = e;
+        c->count++;
+        key = &e->key;
+        e = NULL;
+    }
+    pthread_rwlock_unlock(&c->lock);
+    if (e != NULL) {
+        teep_key_clear(&e->key);
+        free(e);
+    }
+    return key;
+}
+
 int tam_keycache_get(const teep_tam_t *tam, const uint8_t *cose, size_t len,
                      tam_key_ref_t *ref)
 {
@@ -107,21 +128,38 @@ int tam_keycache_get(const teep_tam_t *tam, const uint8_t *cose, size_t len,
     }
     memcpy(e->cose, cose, len);
     e->len = len;
-    pthread_rwlock_wrlock(&c->lock);
-    ref->key = find(c, b, cose, len);
-    if (ref->key == NULL) {
-        e->next = c->buckets[b];
-        c->buckets[b] = e;
-        c->count++;
-        ref->key = &e->key;
-        e = NULL;
-    }
-    pthread_rwlock_unlock(&c->lock);
-    if (e != NULL) {
-        teep_key_clear(&e->key);
+    ref->key = insert(c, b, e);
+    /* Filled up by other threads meanwhile: load it for this caller. */
+    return ref->key != NULL ? 0 : load_own(cose, len, ref);
+}
+
+void tam_keycache_put(const teep_tam_t *tam, teep_key_t *key)
+{
+    struct tam_keycache *c = tam->keycache;
+    entry_t *e = c != NULL && key->native != NULL && !key->has_private
+                     ? calloc(1, sizeof(*e))
+                     : NULL;
+    if (e == NULL ||
+        teep_key_to_cose(key, false, e->cose, sizeof(e->cose), &e->len) != 0) {
         free(e);
+        return;
     }
-    return 0;
+    /* Moved, not copied: the caller's key no longer owns native. */
+    e->key = *key;
+    e->key.data = NULL;
+    key->native = NULL;
+    insert(c, bucket_of(e->cose, e->len), e);
+}
+
+bool tam_keycache_holds(const teep_tam_t *tam, const uint8_t *cose, size_t len)
+{
+    struct tam_keycache *c = tam->keycache;
+    if (c == NULL || len > COSE_MAX)
+        return false;
+    pthread_rwlock_rdlock(&c->lock);
+    bool held = find(c, bucket_of(cose, len), cose, len) != NULL;
+    pthread_rwlock_unlock(&c->lock);
+    return held;
 }
 
 void tam_key_release(tam_key_ref_t *ref)

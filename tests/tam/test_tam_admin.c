@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 #include "tam_fixture.h"
@@ -315,6 +316,44 @@ static void store_audit_queue(void **state)
     tam_pool_put(&f->tam, s);
 }
 
+static bool cached(fx_t *f, const teep_key_t *key)
+{
+    uint8_t cose[160];
+    size_t len;
+    assert_int_equal(teep_key_to_cose(key, false, cose, sizeof(cose), &len), 0);
+    return tam_keycache_holds(&f->tam, cose, len);
+}
+
+/* A device's keys, loaded to register it, wait in the key cache for its
+ * first message (under the bytes its row stores); a key given with its
+ * private part is not kept, and a session with the cached keys works. */
+static void keys_cached_at_registration(void **state)
+{
+    fx_t *f = *state;
+    assert_true(cached(f, &f->peer.teep_key));
+    assert_true(cached(f, &f->peer.attest_key));
+
+    tam_peer_t p;
+    assert_int_equal(tam_peer_init(&p, TEEP_KEY_P256, -1), 0);
+    char pem[1024];
+    size_t len;
+    assert_int_equal(teep_key_to_pem(&p.teep_key, true, pem, sizeof(pem), &len),
+                     0);
+    json_t *j = json_pack("{s:s, s:s}", "name", "private", "teep_key", pem);
+    char *text = json_dumps(j, 0);
+    assert_int_equal(
+        fx_admin(f, "POST", "/devices", NULL, text, strlen(text), NULL), 201);
+    free(text);
+    json_decref(j);
+    assert_false(cached(f, &p.teep_key));
+    tam_peer_clear(&p);
+
+    int64_t ta = fx_package(f, "ta", "cached-ta", "ta bytes"), dep;
+    assert_int_equal(fx_deploy(f, 6, "process", ta, 0, f->device, &dep), 201);
+    assert_int_equal(fx_session(f), 204);
+    assert_non_null(strchr(f->trace, 'U'));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +368,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(store_token_use, setup, teardown),
         cmocka_unit_test_setup_teardown(store_audit_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(keys_cached_at_registration, setup,
+                                        teardown),
     };
     tam_log_set_level(TEEP_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);
