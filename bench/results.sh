@@ -1,15 +1,17 @@
 #!/bin/sh
 # bench/results.sh: bench/RESULTS.md's suite section and the plots, from
 # the JSON files bench/run-suite.sh left in OUT_DIR (default bench/out).
-# Every figure is read from those files; none is typed in.
+# Every figure is read from those files; none is typed in.  RESULTS_MD
+# and PLOTS_DIR (default bench/RESULTS.md and bench/plots) let a copy be
+# written instead, e.g. while working on the suite.
 #
-# Usage: bench/results.sh [OUT_DIR]
+# Usage: bench/results.sh [OUT_DIR [RESULTS_MD [PLOTS_DIR]]]
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$top/bench/out}
-plots=$top/bench/plots
-results=$top/bench/RESULTS.md
+results=${2:-$top/bench/RESULTS.md}
+plots=${3:-$top/bench/plots}
 mkdir -p "$plots"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/teep-results.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -60,8 +62,9 @@ done
 echo
 echo "### HTTP relay, open loop (fixed arrival rate; latency from when each exchange was due)"
 echo
+open_n=$(ls "$out"/open-teep-broker-*.json 2>/dev/null | sed 's/.*-\([0-9]*\)\.json/\1/' | sort -u | wc -l)
 echo "Offered load as a fraction of teep-broker's closed-loop rate; 2 s after 0.5 s warm-up," \
-    "up to 256 connections, $rounds rounds, the run with the median p99 reported.  Cells: achieved exchanges/s, p50 / p99 us.  libuv's 1 ms timer" \
+    "up to 256 connections, $open_n rounds, the run with the median p99 reported$([ "$open_n" -ne 2 ] || echo " (of two, the lower)").  Cells: achieved exchanges/s, p50 / p99 us.  libuv's 1 ms timer" \
     "sends each millisecond's exchanges together, so up to 1 ms of each latency is the" \
     "generator's, for every target alike."
 echo
@@ -95,6 +98,61 @@ echo
 echo "![latency against offered load](plots/latency-http.png)"
 echo
 
+# open_ingress: the open-loop ingress tables (openin-KIND-TARGET-PCT-R
+# files), one per transport, with KIND's plot data in tmp/openin-KIND.dat
+# (offered, then p50 and p99 of each target of openin_targets).
+openin_targets="teep-broker coap-server"
+open_ingress() {
+    for k in ws coap; do
+        ls "$out"/openin-$k-*.json >/dev/null 2>&1 || continue
+        n=$(ls "$out"/openin-$k-teep-broker-*.json 2>/dev/null | sed 's/.*-\([0-9]*\)\.json/\1/' | sort -u | wc -l)
+        label=WebSocket
+        [ $k = ws ] || label=CoAP
+        echo "#### $label ingress, open loop (latency against offered load)"
+        echo
+        echo "Offered load as a fraction of the $label closed-loop rate above; 2 s after" \
+            "0.5 s warm-up, up to 256 agents, $n rounds, the run with the median p99" \
+            "reported$([ "$n" -ne 2 ] || echo " (of two, the lower)").  Cells: achieved" \
+            "exchanges/s, p50 / p99 us.$([ $k = ws ] || echo "  Against coap-server, the" \
+                "same CoAP agents send GET as in the closed-loop baseline above.")"
+        echo
+        printf "| offered | offered /s |"
+        for t in $openin_targets; do
+            ls "$out"/openin-$k-$t-*.json >/dev/null 2>&1 && printf " %s |" "$t"
+        done
+        echo
+        printf "|---:|---:|"
+        for t in $openin_targets; do
+            ls "$out"/openin-$k-$t-*.json >/dev/null 2>&1 && printf -- "---:|"
+        done
+        echo
+        : >"$tmp/openin-$k.dat"
+        for pct in $(ls "$out"/openin-$k-*.json | sed 's/.*-\([0-9]*\)-[0-9]*\.json/\1/' | sort -nu); do
+            offered=$(jq -r '.offered_rate | floor' "$(ls "$out"/openin-$k-*-"$pct"-*.json | head -n 1)")
+            printf "| %s %% | %s |" "$pct" "$offered"
+            line="$offered"
+            for t in $openin_targets; do
+                ls "$out"/openin-$k-$t-*.json >/dev/null 2>&1 || continue
+                f=$tmp/openin-$k-$t-$pct.json
+                if ls "$out"/openin-$k-$t-"$pct"-*.json >/dev/null 2>&1; then
+                    jq -s 'sort_by(.latency_us.p99) | .[(length - 1) / 2 | floor]' \
+                        "$out"/openin-$k-$t-"$pct"-*.json >"$f"
+                    printf " %s, %s / %s |" "$(jq -r '.rate | floor' "$f")" "$(num .latency_us.p50 "$f")" "$(num .latency_us.p99 "$f")"
+                    line="$line $(jq -r '.latency_us.p50' "$f") $(jq -r '.latency_us.p99' "$f")"
+                else
+                    printf " - |"
+                    line="$line NaN NaN"
+                fi
+            done
+            echo
+            echo "$line" >>"$tmp/openin-$k.dat"
+        done
+        echo
+        echo "![$label latency against offered load](plots/latency-$k.png)"
+        echo
+    done
+}
+
 # WebSocket and CoAP ingress, each against HTTP ingress of the same
 # rounds (teep-bench's agents of each transport, the same exchange).
 echo "### Ingress: WebSocket and CoAP next to HTTP on the same broker (64 agents, 3 s, median by rate)"
@@ -108,14 +166,21 @@ if ls "$out"/ingress-http-*.json >/dev/null 2>&1; then
         "broker, one exchange outstanding per agent (closed loop): HTTP/1.1 keep-alive" \
         "connections, WebSocket connections (one binary message each way), CoAP sessions" \
         "(CON POST, separate 2.04 response; from 127.0.0.2..65, as the broker limits each" \
-        "source address).  The exchange is the same for all three."
+        "source address).  The exchange is the same for all three.  The baseline:" \
+        "libcoap's \`coap-server\` (4.3.1, one thread) cannot relay CoAP to an HTTP TAM, so" \
+        "it answers the same sizes from memory, the CoAP stack's own limit as the replay TAM" \
+        "directly is HTTP's: its example_data resource holds the vector Update (471 bytes," \
+        "stored once by a PUT) and the same agents send the QueryResponse (195 bytes) to it" \
+        "as a CON GET, answered by 2.05 piggybacked on the ACK (the broker answers POST with" \
+        "a separate 2.04: one datagram more per exchange).  CPU: the server's (broker's or" \
+        "coap-server's) user + system time per exchange."
     echo
-    echo "| ingress | exchange | exchanges/s | p50 us | p99 us | p99.9 us | / HTTP ingress |"
-    echo "|---|---|---:|---:|---:|---:|---:|"
+    echo "| ingress | exchange | exchanges/s | p50 us | p99 us | p99.9 us | / HTTP ingress | CPU us/exchange |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|"
     median "$out"/ingress-http-*.json >"$tmp/h.json"
     hr=$(jq -r '.rate | floor' "$tmp/h.json")
     exch="QueryResponse -> Update"
-    row() { echo "| $1 | $exch | $2 | $(num .latency_us.p50 "$3") | $(num .latency_us.p99 "$3") | $(num .latency_us.p999 "$3") | $(ratio "$2" "$hr") |"; }
+    row() { echo "| $1 | $exch | $2 | $(num .latency_us.p50 "$3") | $(num .latency_us.p99 "$3") | $(num .latency_us.p999 "$3") | $(ratio "$2" "$hr") | $(num .cpu_us_per_exchange "$3") |"; }
     row http "$hr" "$tmp/h.json"
     for a in ws coap; do
         ls "$out"/ingress-"$a"-*.json >/dev/null 2>&1 || continue
@@ -127,6 +192,14 @@ if ls "$out"/ingress-http-*.json >/dev/null 2>&1; then
         coap) coap_rate=$ar http_coap=$hr ;;
         esac
     done
+    if ls "$out"/baseline-coap-server-*.json >/dev/null 2>&1; then
+        median "$out"/baseline-coap-server-*.json >"$tmp/a.json"
+        exch="GET, 195 B -> 2.05, 471 B from memory"
+        row "libcoap coap-server (static answer, the CoAP limit)" \
+            "$(jq -r '.rate | floor' "$tmp/a.json")" "$tmp/a.json"
+    fi
+    echo
+    open_ingress
 else
     echo "Not measured in this run: the WebSocket and CoAP plugins were not built."
 fi
@@ -358,6 +431,23 @@ if command -v gnuplot >/dev/null; then
         -e "datafile='$tmp/open.dat'; plotcmd='plot ${plot%, }'" "$top/bench/plot-latency.gp" 2>"$tmp/gp.err" ||
         gnuplot -e "set terminal png size 900,540 noenhanced; set output '$plots/latency-http.png'" \
             -e "datafile='$tmp/open.dat'; plotcmd='plot ${plot%, }'" "$top/bench/plot-latency.gp"
+    # Open-loop ingress, one plot per transport: the targets it has, in
+    # open_ingress's column order.
+    for k in ws coap; do
+        [ -s "$tmp/openin-$k.dat" ] || continue
+        plot=""
+        n=2
+        for t in $openin_targets; do
+            ls "$out"/openin-$k-$t-*.json >/dev/null 2>&1 || continue
+            plot="$plot\"$tmp/openin-$k.dat\" using 1:$((n + 1)) with linespoints title \"$t p99\", \"$tmp/openin-$k.dat\" using 1:$n with linespoints dashtype 2 title \"$t p50\", "
+            n=$((n + 2))
+        done
+        title="$k ingress, open loop: latency against offered load"
+        gnuplot -e "set terminal pngcairo size 900,540 noenhanced; set output '$plots/latency-$k.png'" \
+            -e "plottitle='$title'; plotcmd='plot ${plot%, }'" "$top/bench/plot-latency.gp" 2>>"$tmp/gp.err" ||
+            gnuplot -e "set terminal png size 900,540 noenhanced; set output '$plots/latency-$k.png'" \
+                -e "plottitle='$title'; plotcmd='plot ${plot%, }'" "$top/bench/plot-latency.gp"
+    done
     plot=""
     for k in $(awk '{print $1}' "$tmp/rss.dat" | sort -u); do
         awk -v k="$k" '$1 == k { print $2, $3 }' "$tmp/rss.dat" | sort -n >"$tmp/rss-$(echo "$k" | tr / _).dat"

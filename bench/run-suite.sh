@@ -15,7 +15,12 @@
 #   4. HTTP relay, open loop: each target at fixed fractions of the
 #      broker's closed-loop rate (latency against offered load);
 #   5. WebSocket and CoAP ingress next to HTTP ingress on the same broker
-#      (teep-bench's agents of each transport, the same exchange);
+#      (teep-bench's agents of each transport, the same exchange), and
+#      libcoap's coap-server answering the same sizes from memory (the
+#      CoAP stack's own limit, as the replay TAM directly is HTTP's);
+#   5b. WebSocket and CoAP ingress, open loop: fractions of each
+#      transport's closed-loop rate (latency against offered load),
+#      coap-server at the CoAP rates too;
 #   6. idle agents: the ramp of teep-bench idle against the broker,
 #      HAProxy and nginx (bytes per idle HTTP connection), WebSocket and
 #      CoAP idle sessions against the broker;
@@ -29,7 +34,10 @@
 #      bench/run-e2e.sh;
 #   9. bench/results.sh: bench/RESULTS.md's suite section and the plots.
 #
-# Each run writes one JSON file into bench/out/ (gitignored).
+# Each run writes one JSON file into bench/out/ (gitignored; BENCH_OUT
+# overrides it).  SUITE_SECTIONS (default all) runs only the sections it
+# lists, for work on one of them: 3 (closed and open HTTP relay), 5 (5
+# and 5b), 6 (6 and 6b), 7, 8, 9; e.g. SUITE_SECTIONS="5 9".
 #
 # Usage: bench/run-suite.sh [--no-install] [BUILD_DIR] [ROUNDS]
 set -eu
@@ -42,8 +50,18 @@ if [ "${1:-}" = "--no-install" ]; then
 fi
 build=${1:-$top/build-bench}
 rounds=${2:-3}
-out=$top/bench/out
+# Open-loop runs: at most 2 rounds (sections 4 and 5b).
+open_rounds=$rounds
+[ "$open_rounds" -le 2 ] || open_rounds=2
+out=${BENCH_OUT:-$top/bench/out}
 bin=$build/bin
+# want N: whether section N runs (SUITE_SECTIONS).
+want() {
+    case " ${SUITE_SECTIONS:-all} " in
+    *" all "* | *" $1 "*) return 0 ;;
+    esac
+    return 1
+}
 started=$(date +%s)
 
 say_prefix=run-suite
@@ -56,6 +74,8 @@ if [ $install = 1 ]; then
     command -v wrk >/dev/null || missing="$missing wrk"
     command -v gnuplot >/dev/null || missing="$missing gnuplot-nox"
     command -v jq >/dev/null || missing="$missing jq"
+    command -v coap-server-openssl >/dev/null ||
+        command -v coap-server >/dev/null || missing="$missing libcoap3-bin"
     if [ -n "$missing" ]; then
         SUDO=""
         [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -215,6 +235,7 @@ load() {
 }
 
 # 3. Closed loop.
+if want 3; then
 say "HTTP relay, closed loop: 64 agents, 3 s, $rounds rounds"
 r=1
 while [ $r -le "$rounds" ]; do
@@ -231,11 +252,13 @@ done
 broker_rate=$(jq -s 'map(.rate) | sort | .[length / 2 | floor]' \
     "$out"/closed-teep-broker-*.json | cut -d. -f1)
 
-# 4. Open loop: latency against offered load, ROUNDS rounds as well (a
-# burst of other work on the machine should not decide a point).
-say "HTTP relay, open loop: 25..110 % of the broker's $broker_rate/s, $rounds rounds"
+# 4. Open loop: latency against offered load, at most 2 rounds (a burst
+# of other work on the machine should not decide a point, and an
+# overloaded proxy takes seconds to drain: the suite stays under 10
+# minutes).  The open-loop runs of section 5b use the same bound.
+say "HTTP relay, open loop: 25..110 % of the broker's $broker_rate/s, $open_rounds rounds"
 r=1
-while [ $r -le "$rounds" ]; do
+while [ $r -le "$open_rounds" ]; do
     for pct in 25 50 75 90 110; do
         rate=$((broker_rate * pct / 100))
         for t in $targets; do
@@ -249,6 +272,34 @@ EOT
     done
     r=$((r + 1))
 done
+fi
+
+# libcoap's coap-server, the CoAP baseline: it cannot relay CoAP to an
+# HTTP TAM, so it answers the same sizes from memory.  Its example_data
+# resource returns (2.05, piggybacked on the ACK) what the last PUT
+# stored: the vector Update (471 bytes), PUT once here; teep-bench's CoAP
+# agents then send the QueryResponse (195 bytes) as a GET to it
+# (--method get).  The CoAP stack's own limit, as the replay TAM directly
+# is HTTP's.  Sets coapsrv_pid and coapsrv_port, empty when absent.
+coapsrv_pid=""
+coapsrv_port=""
+start_coap_server() {
+    srv=$(command -v coap-server-openssl || command -v coap-server || true)
+    cli=$(command -v coap-client-openssl || command -v coap-client || true)
+    [ -n "$srv" ] && [ -n "$cli" ] || return 0
+    xxd -r -p "$top/tests/vectors/gen_tp26_update_cose_sign1_esp256.hex" \
+        >"$work/update"
+    coapsrv_port=$(free_port)
+    "$srv" -A 127.0.0.1 -p "$coapsrv_port" -v 3 >"$work/coap-server.log" 2>&1 &
+    coapsrv_pid=$!
+    pids="$pids $coapsrv_pid"
+    wait_port "$coapsrv_port"
+    "$cli" -m put -f "$work/update" \
+        "coap://127.0.0.1:$coapsrv_port/example_data" >/dev/null 2>&1 || {
+        say "coap-server: could not store the answer; no CoAP baseline"
+        coapsrv_pid=""
+    }
+}
 
 # 5. WebSocket and CoAP ingress next to HTTP ingress on the same broker:
 # teep-bench's agents of each transport in turn (64 each, 3 s, ROUNDS
@@ -256,8 +307,9 @@ done
 # answered by the Update).  CoAP sessions come from 64 source addresses
 # (127.0.0.2 ..): the broker limits each address (peer_rate,
 # peer_max_pending), and every device has its own.
-if [ -n "$broker_ws" ] || [ -n "$broker_coap" ]; then
+if want 5 && { [ -n "$broker_ws" ] || [ -n "$broker_coap" ]; }; then
     say "WebSocket and CoAP ingress next to HTTP ingress (teep-bench, 64 agents)"
+    [ -z "$broker_coap" ] || start_coap_server
     r=1
     while [ $r -le "$rounds" ]; do
         for kind in http ws coap; do
@@ -269,10 +321,56 @@ if [ -n "$broker_ws" ] || [ -n "$broker_coap" ]; then
                 --json "$out/ingress-$kind-$r.json" || true)
             say "  round $r $kind: $line"
         done
+        if [ -n "$coapsrv_pid" ]; then
+            line=$("$bin/teep-bench" \
+                --url "coap://127.0.0.1:$coapsrv_port/example_data" \
+                --body "$work/body" --method get --pid "$coapsrv_pid" \
+                --target coap-server --connections 64 --seconds 3 \
+                --warmup 0.5 --sources 64 \
+                --json "$out/baseline-coap-server-$r.json" || true)
+            say "  round $r coap-server (GET from memory): $line"
+        fi
+        r=$((r + 1))
+    done
+
+    # 5b. Open loop per transport: latency against offered load at
+    # fractions of that transport's closed-loop rate (the median of the
+    # rounds above), 2 s each, at most 2 rounds (the suite stays under 10
+    # minutes); coap-server at the CoAP rates as well.  Up to 256 agents
+    # (CoAP: from 64 addresses).
+    say "WebSocket and CoAP ingress, open loop: 25..90 % of each closed-loop rate, $open_rounds rounds"
+    r=1
+    while [ $r -le "$open_rounds" ]; do
+        for kind in ws coap; do
+            eval "port=\$broker_$kind"
+            [ -n "$port" ] || continue
+            ls "$out"/ingress-$kind-*.json >/dev/null 2>&1 || continue
+            base=$(jq -s 'map(.rate) | sort | .[length / 2 | floor]' \
+                "$out"/ingress-$kind-*.json | cut -d. -f1)
+            [ "${base:-0}" -gt 0 ] || continue
+            for pct in 25 50 75 90; do
+                rate=$((base * pct / 100))
+                set -- "teep-broker:$kind://127.0.0.1:$port/tam:$broker_pid:post"
+                [ $kind != coap ] || [ -z "$coapsrv_pid" ] ||
+                    set -- "$@" "coap-server:coap://127.0.0.1:$coapsrv_port/example_data:$coapsrv_pid:get"
+                for t in "$@"; do
+                    name=${t%%:*} rest=${t#*:}
+                    method=${rest##*:} rest=${rest%:*}
+                    pid=${rest##*:} url=${rest%:*}
+                    line=$("$bin/teep-bench" --url "$url" --body "$work/body" \
+                        --method "$method" --pid "$pid" --target "$name" \
+                        --connections 256 --seconds 2 --warmup 0.5 \
+                        --sources 64 --rate "$rate" \
+                        --json "$out/openin-$kind-$name-$pct-$r.json" || true)
+                    say "  round $r $kind $pct % ($rate/s) $name: $line"
+                done
+            done
+        done
         r=$((r + 1))
     done
 fi
 
+if want 6; then
 # 6. Idle agents.  Each target's ramp goes to 10k, 50k and 100k agents
 # as far as this process's descriptor limit lets it (the target needs as
 # many as the agents).
@@ -338,11 +436,14 @@ start_broker idlebroker
 # 6b. Idle HTTP agents at 10k, 50k and 100k: several broker instances on
 # one port (SO_REUSEPORT), fresh ones for each step.
 "$top/bench/run-idle-multi.sh" "$build" "$out" || say "run-idle-multi.sh failed"
+fi
 
 # 7. Where the broker's time goes under load, per ingress: shares by
 # object and top symbols, which results.sh turns into the reasons of the
 # goals record.
-if perf_ok; then
+if ! want 7; then
+    :
+elif perf_ok; then
     for kind in http ws coap; do
         eval "port=\$broker_$kind"
         [ -n "$port" ] || continue
@@ -360,9 +461,13 @@ else
 fi
 
 # 8. End to end: the real teep-tam, directly and through teep-broker.
-"$top/bench/run-e2e.sh" "$build" "$out" "$rounds" ||
-    say "run-e2e.sh failed"
+if want 8; then
+    "$top/bench/run-e2e.sh" "$build" "$out" "$rounds" ||
+        say "run-e2e.sh failed"
+fi
 
-say "writing bench/RESULTS.md and the plots"
-"$top/bench/results.sh" "$out"
+if want 9; then
+    say "writing bench/RESULTS.md and the plots"
+    "$top/bench/results.sh" "$out"
+fi
 say "done in $(($(date +%s) - started)) s"

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h> /* strcasecmp */
 #include <sys/resource.h>
 
 #include "teep/http.h"
@@ -66,7 +67,8 @@ static void usage(void)
             "usage: teep-bench [http|coap|ws] --url URL --body FILE"
             " [--connections N]"
             " [--seconds S] [--warmup S] [--rate R] [--pid PID]"
-            " [--sources K] [--target NAME] [--json FILE]\n"
+            " [--sources K] [--target NAME] [--json FILE]"
+            " [--method post|get (coap)]\n"
             "       teep-bench idle --url URL --body FILE --steps N1,N2,..."
             " --pid PID [--sources K] [--settle S] [--batch B]"
             " [--json FILE]\n"
@@ -168,6 +170,7 @@ int main(int argc, char **argv)
         {"sources", required_argument, NULL, 'k'},
         {"settle", required_argument, NULL, 'e'},
         {"batch", required_argument, NULL, 'B'},
+        {"method", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -214,6 +217,17 @@ int main(int argc, char **argv)
             break;
         case 'e': settle = strtod(optarg, NULL); break;
         case 'B': batch = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'm':
+            /* CoAP only: GET, for a server that answers a resource from
+             * memory (libcoap's coap-server, the CoAP baseline). */
+            if (strcasecmp(optarg, "get") != 0 &&
+                strcasecmp(optarg, "post") != 0) {
+                usage();
+                free(run);
+                return 2;
+            }
+            o.coap_get = strcasecmp(optarg, "get") == 0;
+            break;
         default: usage(); return c == 'h' ? 0 : 2;
         }
     }
@@ -226,7 +240,8 @@ int main(int argc, char **argv)
     uint8_t *body = body_file != NULL ? load_file(body_file, &len) : NULL;
     const char *scheme = scheme_of(o.url);
     if (o.url == NULL || body == NULL || scheme == NULL ||
-        (mode != NULL && !idle && strcmp(mode, scheme) != 0)) {
+        (mode != NULL && !idle && strcmp(mode, scheme) != 0) ||
+        (o.coap_get && (idle || strcmp(scheme, "coap") != 0))) {
         usage();
         free(body);
         free(run);

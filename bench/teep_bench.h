@@ -68,6 +68,9 @@ typedef struct {
     int pid;          /* process whose CPU and RSS are sampled, 0: none */
     unsigned sources; /* CoAP: sessions from 127.0.0.2 .. 127.0.0.(1+n);
                          0: from 127.0.0.1 (HTTP and WS: always) */
+    bool coap_get;    /* CoAP: GET carrying the body, answered by 2.05
+                         (a static server's resource, the CoAP baseline);
+                         false: POST answered by 2.04, as the broker */
 } teep_bench_http_opts_t;
 typedef teep_bench_http_opts_t teep_bench_load_opts_t;
 

@@ -10,10 +10,13 @@
  *
  * An exchange: CON POST <path> with Content-Format 65060 and the body,
  * answered (separately, after libcoap's ACK) by 2.04 with the TAM's next
- * message.  Anything else, or libcoap giving up (a NACK: no answer after
- * its retransmissions, an RST), ends it not ok.  The bench's answers are
- * small, so the CON separate response carries no Block2 (the case
- * libcoap 4.3.1's client drops, see the binding's "Clients" note).
+ * message.  With coap_get (the CoAP baseline: libcoap's coap-server,
+ * which cannot relay to an HTTP TAM, answering a resource from memory),
+ * the same request as GET, answered by 2.05 and the resource's data.  Anything
+ * else, or libcoap giving up (a NACK: no answer after its retransmissions, an
+ * RST), ends it not ok.  The bench's answers are small, so the CON separate
+ * response carries no Block2 (the case libcoap 4.3.1's client drops, see the
+ * binding's "Clients" note).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,8 +48,10 @@ typedef struct {
 struct fleet {
     coap_context_t *ctx;
     coap_address_t dst;
-    coap_optlist_t *opts; /* Uri-Path and Content-Format, every request */
-    const uint8_t *body;  /* borrowed: the run's */
+    coap_optlist_t *opts;   /* Uri-Path and Content-Format, every request */
+    const uint8_t *body;    /* borrowed: the run's */
+    coap_pdu_code_t method; /* POST, or GET for the baseline */
+    coap_pdu_code_t answer; /* 2.04 (POST) or 2.05 (GET) */
     size_t body_len;
     agent_t *agents;
     unsigned n;
@@ -130,8 +135,7 @@ static coap_response_t on_response(coap_session_t *s, const coap_pdu_t *sent,
         size_t len = 0;
         const uint8_t *data = NULL;
         coap_get_data(rcvd, &len, &data);
-        end_exchange(a, coap_pdu_get_code(rcvd) == COAP_RESPONSE_CODE_CHANGED &&
-                            len > 0);
+        end_exchange(a, coap_pdu_get_code(rcvd) == a->f->answer && len > 0);
     }
     return COAP_RESPONSE_OK;
 }
@@ -188,7 +192,7 @@ static int make_opts(fleet_t *f, const coap_uri_t *u)
 
 static int fleet_open(fleet_t *f, uv_loop_t *loop, const char *url,
                       const uint8_t *body, size_t body_len, unsigned n,
-                      unsigned sources)
+                      unsigned sources, bool get)
 {
     static bool started;
     if (!started) {
@@ -220,6 +224,8 @@ static int fleet_open(fleet_t *f, uv_loop_t *loop, const char *url,
     f->sources = sources;
     f->body = body;
     f->body_len = body_len;
+    f->method = get ? COAP_REQUEST_CODE_GET : COAP_REQUEST_CODE_POST;
+    f->answer = get ? COAP_RESPONSE_CODE_CONTENT : COAP_RESPONSE_CODE_CHANGED;
     coap_context_set_block_mode(f->ctx, COAP_BLOCK_USE_LIBCOAP |
                                             COAP_BLOCK_SINGLE_BODY);
     coap_register_response_handler(f->ctx, on_response);
@@ -267,7 +273,7 @@ static int fleet_send(fleet_t *f, unsigned i)
     agent_t *a = agent_session(f, i);
     if (a == NULL)
         return -EADDRNOTAVAIL; /* or out of descriptors */
-    coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST,
+    coap_pdu_t *pdu = coap_pdu_init(COAP_MESSAGE_CON, f->method,
                                     coap_new_message_id(a->session),
                                     coap_session_max_pdu_size(a->session));
     if (pdu == NULL)
@@ -343,7 +349,7 @@ static int load_open(teep_bench_load_t *l, uv_loop_t *loop,
     if (f == NULL)
         return -ENOMEM;
     int rc = fleet_open(f, loop, o->url, o->body, o->body_len, o->connections,
-                        o->sources);
+                        o->sources, o->coap_get);
     if (rc < 0) {
         fleet_abort(f);
         return rc;
@@ -385,8 +391,8 @@ static int idle_open(teep_bench_idle_t *r, uv_loop_t *loop,
     fleet_t *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -ENOMEM;
-    int rc =
-        fleet_open(f, loop, o->url, o->body, o->body_len, most, o->sources);
+    int rc = fleet_open(f, loop, o->url, o->body, o->body_len, most, o->sources,
+                        false);
     if (rc < 0) {
         fleet_abort(f);
         return rc;
