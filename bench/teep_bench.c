@@ -151,7 +151,7 @@ static int run_load(const teep_bench_load_opts_t *o, teep_bench_run_t *run)
         return teep_bench_load_run(&teep_bench_coap_agents, o, run);
     if (strcmp(scheme, "ws") == 0)
         return teep_bench_load_run(&teep_bench_ws_agents, o, run);
-    return teep_bench_http_run(o, run);
+    return teep_bench_load_run(&teep_bench_http_agents, o, run);
 }
 
 int main(int argc, char **argv)

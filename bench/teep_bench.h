@@ -74,21 +74,17 @@ typedef struct {
 } teep_bench_http_opts_t;
 typedef teep_bench_http_opts_t teep_bench_load_opts_t;
 
-/* Runs one HTTP load run on a fresh loop and fills out.  Returns 0, or
- * a negative errno-style code when the URL or the options are wrong. */
-int teep_bench_http_run(const teep_bench_http_opts_t *o, teep_bench_run_t *out);
-
 /*
  * Agents that hold one connection (or CoAP session) each, with at most
- * one exchange outstanding on it, as a device does: the CoAP and
+ * one exchange outstanding on it, as a device does: the HTTP, CoAP and
  * WebSocket agents.  teep_bench_load.c runs them (closed and open loop,
- * warm-up, histogram, CPU and RSS of the target) the way the HTTP agents
- * run; a transport only sends and reports.
+ * warm-up, histogram, CPU and RSS of the target) alike; a transport only
+ * sends and reports.
  */
 typedef struct teep_bench_load teep_bench_load_t;
 
 typedef struct teep_bench_agents_ops {
-    const char *transport; /* "coap", "ws" */
+    const char *transport; /* "http", "coap", "ws" */
     /* Makes o->connections agents on loop (connecting may go on in the
      * background); *state is the transport's.  Returns 0 or -errno. */
     int (*open)(teep_bench_load_t *l, uv_loop_t *loop,
@@ -116,6 +112,7 @@ void teep_bench_load_lost(teep_bench_load_t *l, unsigned i);
 int teep_bench_load_run(const teep_bench_agents_ops_t *ops,
                         const teep_bench_load_opts_t *o, teep_bench_run_t *out);
 
+extern const teep_bench_agents_ops_t teep_bench_http_agents; /* http:// */
 extern const teep_bench_agents_ops_t teep_bench_coap_agents; /* coap:// */
 extern const teep_bench_agents_ops_t teep_bench_ws_agents;   /* ws:// */
 

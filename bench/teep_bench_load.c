@@ -1,15 +1,17 @@
 /*
- * teep_bench_load.c: the load run of agents that are connections (CoAP
- * sessions, WebSocket connections), each with at most one exchange
- * outstanding, as a device has.  Same models and measures as the HTTP
- * agents (teep_bench_http.c):
+ * teep_bench_load.c: the load run of agents that are connections (HTTP
+ * keep-alive connections, CoAP sessions, WebSocket connections, the e2e
+ * devices), each with at most one exchange outstanding, as a device has:
  *
  *   closed loop: an agent sends its next exchange as soon as the last
  *     one ended;
  *   open loop: exchanges fall due at a fixed rate; one due while every
  *     agent is busy waits in a queue for the first agent free, and its
  *     latency counts from when it was due (no coordinated omission).
- *     Only what overflows the queue is "late" (never sent).
+ *     Only what overflows the queue is "late" (never sent).  libuv's
+ *     timer ticks each millisecond, so the exchanges due within one tick
+ *     leave together: up to 1 ms of each figure is the generator's, for
+ *     every target alike.
  *
  * The transport (teep_bench_agents_ops_t) only sends and reports; the
  * run ends when its time is up and the exchanges out have ended (or
