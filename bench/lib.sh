@@ -1,7 +1,24 @@
 # bench/lib.sh: what the benchmark scripts share (sourced by run-suite.sh,
-# run-e2e.sh, run-idle-multi.sh).  The caller sets work (a scratch
-# directory it removes) and started ($(date +%s)); every process binds
-# 127.0.0.x.
+# run-relay.sh, run-e2e.sh, run-idle-multi.sh).  The caller sets started
+# ($(date +%s)) and calls scratch first; every process binds 127.0.0.x.
+
+# scratch NAME: a scratch directory ($work), and traps that stop every
+# process listed in $pids and $step_pids and remove it when the script
+# ends, however it ends.
+scratch() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/teep-$1.XXXXXX")
+    pids=""
+    step_pids=""
+    trap cleanup EXIT
+    trap 'exit 1' INT TERM HUP PIPE
+}
+
+cleanup() {
+    for p in $step_pids $pids; do kill -TERM "$p" 2>/dev/null || true; done
+    sleep 0.3
+    for p in $step_pids $pids; do kill -KILL "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
 
 say() { echo "${say_prefix:-bench} [$(($(date +%s) - started)) s]: $*" >&2; }
 

@@ -29,16 +29,7 @@ say_prefix=e2e
 . "$top/bench/lib.sh"
 
 mkdir -p "$out"
-work=$(mktemp -d "${TMPDIR:-/tmp}/teep-e2e.XXXXXX")
-pids=""
-cleanup() {
-    for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-    sleep 0.3
-    for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
+scratch e2e
 
 tam_port=$(free_port)
 admin_port=$(free_port)

@@ -36,17 +36,7 @@ if [ "$nofile" -lt $((per_client + 500)) ]; then
 fi
 
 mkdir -p "$out"
-work=$(mktemp -d "${TMPDIR:-/tmp}/teep-idle-multi.XXXXXX")
-pids=""
-step_pids=""
-cleanup() {
-    for p in $step_pids $pids; do kill -TERM "$p" 2>/dev/null || true; done
-    sleep 0.3
-    for p in $step_pids $pids; do kill -KILL "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
+scratch idle-multi
 
 xxd -r -p "$top/tests/vectors/gen_tp26_query_response_cose_sign1_esp256.hex" \
     >"$work/body"

@@ -55,38 +55,10 @@ have_nginx=1
 command -v haproxy >/dev/null || have_haproxy=0
 command -v nginx >/dev/null || have_nginx=0
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/teep-relay-bench.XXXXXX")
-pids=""
-cleanup() {
-    for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-    sleep 0.3
-    for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
-
-# A port no TCP socket uses (a listener's, or an ephemeral port of a
-# connection: either makes bind fail).
-free_port() {
-    port=$(shuf -i 20000-59999 -n 1)
-    while ss -tan | awk '{print $4}' | grep -q ":$port\$"; do
-        port=$(shuf -i 20000-59999 -n 1)
-    done
-    echo "$port"
-}
-wait_port() {
-    i=0
-    until ss -ltn | awk '{print $4}' | grep -q ":$1\$"; do
-        i=$((i + 1))
-        if [ $i -gt 100 ]; then
-            echo "run-relay: nothing listens on $1" >&2
-            tail -n 5 "$work"/*.log >&2
-            exit 1
-        fi
-        sleep 0.05
-    done
-}
+say_prefix=run-relay
+started=$(date +%s)
+. "$top/bench/lib.sh" # scratch, free_port, wait_port, field
+scratch relay-bench
 
 xxd -r -p "$top/tests/vectors/gen_tp26_query_response_cose_sign1_esp256.hex" \
     >"$work/body"
@@ -184,7 +156,6 @@ run() {
     "$bin/teep-bench" --url "http://127.0.0.1:$port/tam" \
         --body "$work/body" --connections 64 --seconds "$seconds" "$@"
 }
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 targets="direct:$tam teep-broker:$broker"
 [ -n "$baseline_port" ] && targets="$targets baseline:$baseline_port"
@@ -221,7 +192,7 @@ measure() {
 
 echo "closed loop, 64 connections, ${seconds} s per run, median of $rounds:"
 measure closed
-broker_rps=$(field rps "$closed_teep_broker")
+broker_rps=$(field "$closed_teep_broker" rps)
 half=$((broker_rps / 2))
 echo "half load: $half requests/s (half the broker's rate), median p99 of $rounds:"
 measure half --rate "$half"
@@ -229,9 +200,9 @@ copied=$(curl -s "http://127.0.0.1:$admin/metrics" |
     awk '/^teep_broker_payload_copied_bytes_total/{print $2}')
 
 # The RESULTS.md section.
-direct_p99=$(field p99_us "$half_direct")
+direct_p99=$(field "$half_direct" p99_us)
 haproxy_rps=0
-[ $have_haproxy = 1 ] && haproxy_rps=$(field rps "$closed_haproxy")
+[ $have_haproxy = 1 ] && haproxy_rps=$(field "$closed_haproxy" rps)
 {
     echo "## Relay: teep-broker next to HAProxy and nginx"
     echo
@@ -251,7 +222,7 @@ haproxy_rps=0
         name=${t%%:*}
         var=$(echo "$name" | tr -c 'a-z\n' '_')
         eval "c=\$closed_$var; h=\$half_$var"
-        p99=$(field p99_us "$h")
+        p99=$(field "$h" p99_us)
         if [ "$name" = direct ]; then
             added="-"
             label="replay TAM directly (the limit)"
@@ -259,7 +230,7 @@ haproxy_rps=0
             added=$((p99 - direct_p99))
             label=$name
         fi
-        echo "| $label | $(field rps "$c") | $(field p50_us "$c") | $(field p99_us "$c") | $(field p50_us "$h") | $p99 | $added |"
+        echo "| $label | $(field "$c" rps) | $(field "$c" p50_us) | $(field "$c" p99_us) | $(field "$h" p50_us) | $p99 | $added |"
     done
     echo
     if [ "$haproxy_rps" -gt 0 ]; then

@@ -105,16 +105,7 @@ nofile=$(ulimit -n)
 
 mkdir -p "$out"
 rm -f "$out"/*.json "$out"/*.txt
-work=$(mktemp -d "${TMPDIR:-/tmp}/teep-suite.XXXXXX")
-pids=""
-cleanup() {
-    for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-    sleep 0.3
-    for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
+scratch suite
 
 
 xxd -r -p "$top/tests/vectors/gen_tp26_query_response_cose_sign1_esp256.hex" \
