@@ -64,7 +64,8 @@ xxd -r -p "$top/tests/vectors/gen_tp26_query_response_cose_sign1_esp256.hex" \
     >"$work/body"
 
 "$bin/teep-replay-tam" --quiet --lifetime 600 >"$work/tam.out" 2>&1 &
-pids="$pids $!"
+tam_pid=$!
+pids="$pids $tam_pid"
 i=0
 until grep -q '^port' "$work/tam.out" 2>/dev/null; do
     i=$((i + 1)); [ $i -gt 100 ] && exit 1; sleep 0.05
@@ -75,7 +76,8 @@ broker=$(free_port)
 "$bin/teep-broker" --listen "http://127.0.0.1:$broker" \
     --tam "http://127.0.0.1:$tam/tam" --workers 1 --quiet-exchanges \
     --admin 127.0.0.1:0 2>"$work/broker.log" &
-pids="$pids $!"
+broker_pid=$!
+pids="$pids $broker_pid"
 wait_port "$broker"
 admin=$(grep -o 'admin_listening uri=http://127.0.0.1:[0-9]*' "$work/broker.log" |
     sed 's/.*://')
@@ -87,7 +89,8 @@ if [ -n "${TEEP_RELAY_BASELINE:-}" ]; then
         --listen "http://127.0.0.1:$baseline_port" \
         --tam "http://127.0.0.1:$tam/tam" --workers 1 --quiet-exchanges \
         2>"$work/baseline.log" &
-    pids="$pids $!"
+    baseline_pid=$!
+    pids="$pids $baseline_pid"
     wait_port "$baseline_port"
 fi
 
@@ -111,7 +114,8 @@ backend tam
     server tam 127.0.0.1:$tam maxconn 256
 EOF
     haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
-    pids="$pids $!"
+    haproxy_pid=$!
+    pids="$pids $haproxy_pid"
     wait_port "$haproxy_port"
 fi
 if [ $have_nginx = 1 ]; then
@@ -119,6 +123,7 @@ if [ $have_nginx = 1 ]; then
     mkdir -p "$work/nginx"
     cat >"$work/nginx.conf" <<EOF
 daemon off;
+master_process off;
 user root root;
 worker_processes 1;
 pid $work/nginx/nginx.pid;
@@ -144,23 +149,28 @@ http {
 }
 EOF
     nginx -p "$work/nginx" -c "$work/nginx.conf" >"$work/nginx.log" 2>&1 &
-    pids="$pids $!"
+    nginx_pid=$!
+    pids="$pids $nginx_pid"
     wait_port "$nginx_port"
 fi
 
-# run NAME PORT [--rate R]: one measurement, "rps=... p50_us=..." on stdout.
+# run PORT PID [--rate R]: one measurement, "rps=... p50_us=... cpu_us=..."
+# on stdout (cpu_us: PID's user + system time per exchange).
 run() {
-    name=$1
-    port=$2
+    port=$1
+    pid=$2
     shift 2
     "$bin/teep-bench" --url "http://127.0.0.1:$port/tam" \
-        --body "$work/body" --connections 64 --seconds "$seconds" "$@"
+        --body "$work/body" --connections 64 --seconds "$seconds" \
+        --pid "$pid" "$@"
 }
 
-targets="direct:$tam teep-broker:$broker"
-[ -n "$baseline_port" ] && targets="$targets baseline:$baseline_port"
-[ $have_haproxy = 1 ] && targets="$targets haproxy:$haproxy_port"
-[ $have_nginx = 1 ] && targets="$targets nginx:$nginx_port"
+# Targets as NAME:PORT:PID (PID: the process whose CPU is counted; nginx
+# runs without a master process so its one worker is that process).
+targets="direct:$tam:$tam_pid teep-broker:$broker:$broker_pid"
+[ -n "$baseline_port" ] && targets="$targets baseline:$baseline_port:$baseline_pid"
+[ $have_haproxy = 1 ] && targets="$targets haproxy:$haproxy_port:$haproxy_pid"
+[ $have_nginx = 1 ] && targets="$targets nginx:$nginx_port:$nginx_pid"
 
 # measure MODE [--rate R]: every target, $rounds rounds; for each target
 # the run with the median rate (closed loop) or the median p99 (half
@@ -172,7 +182,8 @@ measure() {
     r=1
     while [ $r -le "$rounds" ]; do
         for t in $targets; do
-            out=$(run "${t%%:*}" "${t#*:}" "$@")
+            rest=${t#*:}
+            out=$(run "${rest%%:*}" "${rest#*:}" "$@")
             echo "    round $r ${t%%:*}: $out" >&2
             echo "${t%%:*} $out" >>"$work/$mode.runs"
         done
@@ -186,6 +197,12 @@ measure() {
             sed "s/.* $key=\([0-9]*\).*/\1 &/" | sort -n |
             sed -n "$(((rounds + 1) / 2))p" | cut -d' ' -f3-)
         eval "${mode}_$(echo "$name" | tr -c 'a-z\n' '_')=\"$median\""
+        # CPU per exchange: the median over the rounds on its own (the
+        # rate or p99 median run need not be the median CPU one).
+        cpu=$(grep "^$name " "$work/$mode.runs" |
+            sed -n 's/.* cpu_us=\([0-9.]*\).*/\1/p' | sort -n |
+            sed -n "$(((rounds + 1) / 2))p")
+        eval "${mode}_cpu_$(echo "$name" | tr -c 'a-z\n' '_')=\"${cpu:--}\""
         echo "  $name: $median"
     done
 }
@@ -214,14 +231,14 @@ haproxy_rps=0
         "vector QueryResponse (195 bytes) answered by the vector Update" \
         "(471 bytes); ${seconds} s per run after 0.5 s of warm-up, $rounds" \
         "rounds visiting the targets in turn, the median run reported" \
-        "(closed loop: by rate; half load: by p99)."
+        "(closed loop: by rate; half load: by p99; CPU: the median of its own)."
     echo
-    echo "| target | closed loop, 64 conns: req/s | p50 us | p99 us | at $half req/s: p50 us | p99 us | added p99 us |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| target | closed loop, 64 conns: req/s | p50 us | p99 us | CPU us/exchange | at $half req/s: p50 us | p99 us | added p99 us | CPU us/exchange |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for t in $targets; do
         name=${t%%:*}
         var=$(echo "$name" | tr -c 'a-z\n' '_')
-        eval "c=\$closed_$var; h=\$half_$var"
+        eval "c=\$closed_$var; h=\$half_$var; cc=\$closed_cpu_$var; hc=\$half_cpu_$var"
         p99=$(field "$h" p99_us)
         if [ "$name" = direct ]; then
             added="-"
@@ -230,13 +247,23 @@ haproxy_rps=0
             added=$((p99 - direct_p99))
             label=$name
         fi
-        echo "| $label | $(field "$c" rps) | $(field "$c" p50_us) | $(field "$c" p99_us) | $(field "$h" p50_us) | $p99 | $added |"
+        echo "| $label | $(field "$c" rps) | $(field "$c" p50_us) | $(field "$c" p99_us) | $cc | $(field "$h" p50_us) | $p99 | $added | $hc |"
     done
     echo
     if [ "$haproxy_rps" -gt 0 ]; then
         echo "teep-broker / HAProxy throughput: $(awk "BEGIN{printf \"%.2f\", $broker_rps / $haproxy_rps}")x" \
             "(the issue's bar: 1.0x; the project's goal: 1.3x, with an added p99" \
             "under 100 us at half load)."
+    fi
+    if [ $have_haproxy = 1 ]; then
+        echo "CPU per exchange at the same fixed rate (half load; the target's" \
+            "user + system time over the run / exchanges, median of $rounds):" \
+            "teep-broker $half_cpu_teep_broker us, HAProxy $half_cpu_haproxy us:" \
+            "HAProxy spends $(awk -v h="$half_cpu_haproxy" -v b="$half_cpu_teep_broker" \
+                'BEGIN { if (b > 0) printf "%.2f", h / b; else print "-" }')x" \
+            "the broker's CPU per exchange.  Unlike closed-loop rates, this does" \
+            "not depend on how the two shared cores are split between target," \
+            "generator and TAM."
     fi
     echo "Half load: the generator's libuv timer sends each millisecond's" \
         "requests together, so those p99s include that burst and this machine's" \
