@@ -212,8 +212,8 @@ echo "Each agent does one exchange, then stays connected and silent; HTTP agents
     "127.0.0.2 onwards.  Bytes per agent: the target's VmRSS growth over the agents held." \
     "WebSocket agents and CoAP sessions: \`teep-bench idle --batch 8\` with a ws:// and a" \
     "coap:// URL, each against a fresh broker, 8 agents at a time between start and answer" \
-    "(CoAP sessions from 127.0.0.2..65; WebSocket agents from 127.0.0.1, up to the" \
-    "broker's 1 000 connections per address).  CoAP sessions stop below libcoap's" \
+    "(CoAP sessions and WebSocket agents from 127.0.0.2..65; the broker takes 1 000" \
+    "WebSocket connections per address).  CoAP sessions stop below libcoap's" \
     "max_sessions (8 192), past which the broker drops the oldest idle ones."
 echo
 echo "| target | transport | agents held | RSS before kB | RSS after kB | bytes per idle agent |"

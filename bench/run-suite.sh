@@ -401,11 +401,10 @@ idle nginx "$nginx_port" "$nginx_pid" "$(ramp_steps $((nofile - 200)))"
 # WebSocket agents and CoAP sessions, each against a fresh broker, with
 # teep-bench idle as for HTTP, 8 agents at a time between start and
 # answer (what the broker's allocator keeps from many exchanges at once
-# would count as idle memory).  WebSocket agents all come from 127.0.0.1,
-# and the broker takes 1 000 connections from one address per worker
-# (max_connections_per_peer): the ramp stops there.  CoAP sessions come
-# from 64 addresses; libcoap keeps 8 192 idle sessions (max_sessions):
-# the ramp stops below.
+# would count as idle memory).  WebSocket agents and CoAP sessions come
+# from 64 addresses (the broker takes 1 000 WebSocket connections from one
+# address per worker, max_connections_per_peer); libcoap keeps 8 192 idle
+# sessions (max_sessions): the CoAP ramp stops below.
 session_idle() {
     transport=$1 port=$2 steps=$3
     say "idle $transport agents against teep-broker: $steps"

@@ -11,7 +11,8 @@
  *       p999_us=... max_us=... ok=... errors=..." (the line
  *       teep-bench-relay printed, which tests/coap/bench_coap.sh reads)
  *       and, with --pid, the target's CPU per exchange and RSS.  CoAP
- *       agents with --sources come from 127.0.0.2 .. 127.0.0.(1+K).
+ *       and WebSocket agents with --sources come from 127.0.0.2 ..
+ *       127.0.0.(1+K).
  *
  *   teep-bench idle --url URL --body FILE --steps N1,N2,... --pid PID
  *              [--sources K] [--settle S] [--batch B] [--json FILE]

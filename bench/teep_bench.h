@@ -66,8 +66,9 @@ typedef struct {
     double warmup;
     double rate;      /* 0: closed loop */
     int pid;          /* process whose CPU and RSS are sampled, 0: none */
-    unsigned sources; /* CoAP: sessions from 127.0.0.2 .. 127.0.0.(1+n);
-                         0: from 127.0.0.1 (HTTP and WS: always) */
+    unsigned sources; /* CoAP, WS: sessions / connections from
+                         127.0.0.2 .. 127.0.0.(1+n); 0: from 127.0.0.1
+                         (HTTP: always) */
     bool coap_get;    /* CoAP: GET carrying the body, answered by 2.05
                          (a static server's resource, the CoAP baseline);
                          false: POST answered by 2.04, as the broker */
@@ -126,7 +127,7 @@ typedef struct {
     size_t body_len;
     const unsigned *steps; /* ascending agent counts, borrowed */
     size_t nsteps;
-    unsigned sources; /* HTTP, CoAP: from 127.0.0.2 .. 127.0.0.(1+n) */
+    unsigned sources; /* HTTP, CoAP, WS: from 127.0.0.2 .. 127.0.0.(1+n) */
     int pid;          /* the target process whose RSS is read */
     double settle;    /* seconds to wait at each step before reading */
     unsigned batch;   /* agents between start and answer at once; 0: 256 */

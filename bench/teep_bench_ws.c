@@ -39,6 +39,7 @@ struct fleet {
     size_t body_len;
     agent_t *agents;
     unsigned n;
+    unsigned sources; /* 0: the system picks the source address */
     uv_timer_t timer; /* closed once the context is gone */
     /* how an exchange ended, or the connection; for the load run or the
      * idle ramp */
@@ -74,7 +75,8 @@ static const teep_ws_client_cbs_t cbs = {
 };
 
 static int fleet_open(fleet_t *f, uv_loop_t *loop, const char *url,
-                      const uint8_t *body, size_t body_len, unsigned n)
+                      const uint8_t *body, size_t body_len, unsigned n,
+                      unsigned sources)
 {
     teep_ws_url_t u;
     if (url == NULL || teep_ws_url_parse(url, &u) != 0 ||
@@ -94,22 +96,30 @@ static int fleet_open(fleet_t *f, uv_loop_t *loop, const char *url,
     f->body = body;
     f->body_len = body_len;
     f->n = n;
+    f->sources = sources;
     uv_timer_init(loop, &f->timer);
     f->timer.data = f;
     return 0;
 }
 
-/* Agent i connects (the connection is made on the loop, later). */
+/* Agent i connects (the connection is made on the loop, later), from
+ * 127.0.0.(2 + i % sources) when sources is set: one source address has
+ * about 28 000 ports towards the target, the broker takes at most
+ * max_connections_per_peer connections from one address, and devices
+ * have an address each. */
 static int agent_connect(fleet_t *f, unsigned i)
 {
     agent_t *a = &f->agents[i];
-    char url[600];
+    char url[600], local[24];
     snprintf(url, sizeof(url), "%s?" TEEP_WS_DEVICE_ARG "=bench-%u", f->url, i);
+    unsigned src = f->sources > 0 ? 2 + i % f->sources : 0;
+    snprintf(local, sizeof(local), "127.0.%u.%u", src >> 8, src & 0xff);
     a->f = f;
     a->index = i;
     a->ws.data = a;
     a->ws.cbs = &cbs;
-    int rc = teep_ws_client_connect(f->ctx, &a->ws, url);
+    int rc = teep_ws_client_connect_from(f->ctx, &a->ws, url,
+                                         f->sources > 0 ? local : NULL);
     if (rc == 0)
         a->connecting = true;
     return rc;
@@ -167,7 +177,8 @@ static int load_open(teep_bench_load_t *l, uv_loop_t *loop,
     fleet_t *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -ENOMEM;
-    int rc = fleet_open(f, loop, o->url, o->body, o->body_len, o->connections);
+    int rc = fleet_open(f, loop, o->url, o->body, o->body_len, o->connections,
+                        o->sources);
     if (rc < 0) {
         free(f);
         return rc;
@@ -224,7 +235,8 @@ static int idle_open(teep_bench_idle_t *r, uv_loop_t *loop,
     fleet_t *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -ENOMEM;
-    int rc = fleet_open(f, loop, o->url, o->body, o->body_len, most);
+    int rc =
+        fleet_open(f, loop, o->url, o->body, o->body_len, most, o->sources);
     if (rc < 0) {
         free(f);
         return rc;

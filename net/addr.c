@@ -7,73 +7,24 @@
 #include <string.h>
 #include <strings.h>
 
+#include "teep/authority.h"
 #include "teep/http.h"
 
-/* Digits of a port, 1..65535 (0..65535 with allow_zero: a listener's
- * "any port"), exactly len of them. */
-static int parse_port(const char *s, size_t len, bool allow_zero,
-                      uint16_t *port)
-{
-    if (len == 0 || len > 5)
-        return -EINVAL;
-    unsigned v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -EINVAL;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    if ((v == 0 && !allow_zero) || v > 65535)
-        return -EINVAL;
-    *port = (uint16_t)v;
-    return 0;
-}
+_Static_assert(TEEP_HTTP_MAX_HOST == TEEP_AUTHORITY_MAX_HOST,
+               "a URL's host is an authority's host");
 
-static bool host_char(char c, bool bracketed)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-        (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '_')
-        return true;
-    return bracketed && (c == ':' || c == '%');
-}
-
-/* Split an authority s[0..len) into host and port. */
+/* host_out and *port from the authority s[0..len): TEEP_HTTP_MAX_HOST is
+ * teep/authority.h's limit, so any host it returns fits. */
 static int parse_authority(const char *s, size_t len, uint16_t default_port,
-                           bool allow_zero,
+                           unsigned flags,
                            char host_out[TEEP_HTTP_MAX_HOST + 1],
                            uint16_t *port)
 {
-    const char *host = s;
-    size_t host_len;
-    const char *rest;
-    bool bracketed = len > 0 && s[0] == '[';
-    if (bracketed) {
-        const char *close = memchr(s, ']', len);
-        if (close == NULL)
-            return -EINVAL;
-        host = s + 1;
-        host_len = (size_t)(close - host);
-        rest = close + 1;
-    } else {
-        const char *colon = memchr(s, ':', len);
-        host_len = colon != NULL ? (size_t)(colon - s) : len;
-        rest = s + host_len;
-    }
-    size_t rest_len = (size_t)(s + len - rest);
-    if (host_len == 0 || host_len > TEEP_HTTP_MAX_HOST)
+    teep_authority_t a;
+    if (teep_authority_parse(s, len, default_port, flags, &a) < 0)
         return -EINVAL;
-    for (size_t i = 0; i < host_len; i++)
-        if (!host_char(host[i], bracketed))
-            return -EINVAL;
-    if (rest_len == 0) {
-        if (default_port == 0)
-            return -EINVAL;
-        *port = default_port;
-    } else if (rest[0] != ':' ||
-               parse_port(rest + 1, rest_len - 1, allow_zero, port)) {
-        return -EINVAL;
-    }
-    memcpy(host_out, host, host_len);
-    host_out[host_len] = '\0';
+    memcpy(host_out, a.host, a.host_len + 1);
+    *port = a.port;
     return 0;
 }
 
@@ -81,7 +32,8 @@ int teep_http_hostport_parse(const char *s, uint16_t default_port,
                              char host_out[TEEP_HTTP_MAX_HOST + 1],
                              uint16_t *port)
 {
-    return parse_authority(s, strlen(s), default_port, true, host_out, port);
+    return parse_authority(s, strlen(s), default_port, TEEP_AUTHORITY_PORT_ZERO,
+                           host_out, port);
 }
 
 int teep_http_url_parse(const char *url, teep_http_url_t *out)
@@ -97,9 +49,8 @@ int teep_http_url_parse(const char *url, teep_http_url_t *out)
     } else {
         return TEEP_HTTP_E_URL;
     }
-    size_t auth_len = strcspn(p, "/?#");
-    if (memchr(p, '@', auth_len) != NULL ||
-        parse_authority(p, auth_len, out->tls ? 443 : 80, false, out->host,
+    size_t auth_len = teep_authority_span(p);
+    if (parse_authority(p, auth_len, out->tls ? 443 : 80, 0, out->host,
                         &out->port) < 0)
         return TEEP_HTTP_E_URL;
     const char *path = p + auth_len;

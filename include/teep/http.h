@@ -98,14 +98,15 @@ typedef struct teep_http_url {
     teep_slice_t path;
 } teep_http_url_t;
 
-/* Parse url (NUL-terminated).  Userinfo and fragments are refused.
- * Returns 0 or TEEP_HTTP_E_URL. */
+/* Parse url (NUL-terminated); its authority as teep/authority.h splits
+ * it.  Userinfo and fragments are refused.  Returns 0 or TEEP_HTTP_E_URL. */
 int teep_http_url_parse(const char *url, teep_http_url_t *out);
 
 /* Parse "host:port", "[v6]:port" or, when default_port is non-zero, a bare
- * host.  Port 0 is accepted (a listener's "any free port"; a URL never
- * has it).  host_out receives the host without brackets (at most
- * TEEP_HTTP_MAX_HOST + 1 bytes with the NUL).  Returns 0 or -EINVAL. */
+ * host (teep/authority.h says which).  Port 0 is accepted (a listener's
+ * "any free port"; a URL never has it).  host_out receives the host
+ * without brackets (at most TEEP_HTTP_MAX_HOST + 1 bytes with the NUL).
+ * Returns 0 or -EINVAL. */
 int teep_http_hostport_parse(const char *s, uint16_t default_port,
                              char host_out[TEEP_HTTP_MAX_HOST + 1],
                              uint16_t *port);

@@ -8,20 +8,18 @@
 # stopped on exit (trap), and each has its own lifetime as a backstop.
 set -eu
 
+# pass, fail, check, contains, report_checks, wait_until, stop_pids,
+# show_logs ($0 is a script of tests/<dir>/).
+. "$(dirname "$0")/../lib-common.sh"
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/teep-broker-test.XXXXXX")
 PIDS=""
-FAILS=0
 
 cleanup() {
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
-    sleep 0.2
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null || true; done
+    # shellcheck disable=SC2086 # PIDS is a list
+    stop_pids 0.2 $PIDS
     if [ "$FAILS" -gt 0 ]; then
-        for f in "$WORK"/*.log; do
-            [ -f "$f" ] || continue
-            echo "---- $f (last 30 lines)"
-            tail -n 30 "$f"
-        done
+        show_logs 30 "$WORK"/*.log
     fi
     if [ -n "${KEEP_WORK:-}" ]; then
         echo "kept: $WORK"
@@ -31,22 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { echo "ok: $*"; }
-fail() {
-    echo "FAIL: $*"
-    FAILS=$((FAILS + 1))
-}
-# check DESCRIPTION EXPECTED ACTUAL
-check() {
-    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
-}
-# contains DESCRIPTION NEEDLE HAYSTACK
-contains() {
-    case "$3" in
-    *"$2"*) pass "$1" ;;
-    *) fail "$1: '$2' not in '$3'" ;;
-    esac
-}
 # Stop the brokers still running the way SIGTERM does (a drain), then
 # look for sanitizer reports (ASan/UBSan/LSan builds) in their logs.
 finish() {
@@ -60,21 +42,14 @@ finish() {
         "$WORK"/broker*.log >/dev/null 2>&1; then
         fail "a sanitizer reported an error in a broker log"
     fi
-    if [ "$FAILS" -gt 0 ]; then
-        echo "$FAILS check(s) failed"
-        exit 1
-    fi
-    echo "all checks passed"
+    report_checks
 }
 
-# Wait until file $1 has a line matching $2 (up to 10 s).
+# Wait until file $1 has a line matching $2 (up to 10 s); the script ends
+# (exit 1) when none comes.
 wait_for() {
-    i=0
-    while ! grep -q "$2" "$1" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -gt 100 ] && { echo "timeout waiting for '$2' in $1"; cat "$1"; exit 1; }
-        sleep 0.1
-    done
+    wait_until "$1" "$2" ||
+        { echo "timeout waiting for '$2' in $1"; cat "$1"; exit 1; }
 }
 
 # start_tam NAME [replay-tam args...]: sets NAME_PORT and NAME_PID.

@@ -10,12 +10,15 @@
 start_tam tam
 # The CoAP listener without its per-address rate limit: the agents run
 # flat out from a few addresses, and what is tested is them, not the
-# limiter (whose 4.29 they would count as errors).
+# limiter (whose 4.29 they would count as errors).  The WebSocket
+# listener takes 50 connections from one address: the 80 idle agents
+# below fit only from their 4 source addresses.
 cat >"$WORK/broker.conf" <<EOF
 workers = 1;
 admin = "127.0.0.1:0";
 listeners = ( { uri = "http://127.0.0.1:0/tam"; },
-              { uri = "ws://127.0.0.1:0/tam"; },
+              { uri = "ws://127.0.0.1:0/tam";
+                options = { max_connections_per_peer = 50; }; },
               { uri = "coap://127.0.0.1:0/tam"; options = { peer_rate = 0; }; } );
 routes = ( { name = "default";
              endpoints = [ "http://127.0.0.1:$tam_PORT/tam" ]; } );
@@ -88,6 +91,14 @@ for t in coap ws; do
     check "$t idle: bytes per agent measured" number \
         "$(jq -r '.steps[-1].bytes_per_idle_agent | type' "$WORK/idle-$t.json" 2>/dev/null)"
 done
+
+# WebSocket agents from one address: the listener's 50, no more (the
+# agents above, from 4 addresses, were 80).
+timeout 60 "$BIN/teep-bench" idle --url "$url_ws" --body "$body" \
+    --steps 60 --sources 1 --pid "$BROKER_PID" --settle 0.2 \
+    --json "$WORK/idle-ws-one.json" 2>"$WORK/idle-ws-one.err" || true
+check "ws idle from one address: the per-address limit" 50 \
+    "$(jq -r '.steps[-1].agents_idle' "$WORK/idle-ws-one.json" 2>/dev/null)"
 
 # Bad input: a clear refusal, never a hang.
 rc=0

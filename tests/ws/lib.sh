@@ -6,47 +6,28 @@
 # Needs BIN (the build's bin directory) and WORK (made here).
 
 set -u
+# pass, fail, check, contains, report_checks, wait_until, stop_pids,
+# show_logs ($0 is a script of tests/<dir>/).
+. "$(dirname "$0")/../lib-common.sh"
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/teep-ws-test.XXXXXX")
 PIDS=""
-FAILS=0
 
 cleanup() {
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
-    sleep 0.3
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null || true; done
+    # shellcheck disable=SC2086 # PIDS is a list
+    stop_pids 0.3 $PIDS
     if [ "$FAILS" -gt 0 ]; then
-        for f in "$WORK"/*.log "$WORK"/*.err; do
-            [ -f "$f" ] || continue
-            echo "---- $f (last 25 lines)"
-            tail -n 25 "$f"
-        done
+        show_logs 25 "$WORK"/*.log "$WORK"/*.err
     fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-pass() { echo "ok: $*"; }
-fail() {
-    echo "FAIL: $*"
-    FAILS=$((FAILS + 1))
-}
-finish() {
-    if [ "$FAILS" -gt 0 ]; then
-        echo "$FAILS check(s) failed"
-        exit 1
-    fi
-    echo "all checks passed"
-}
+finish() { report_checks; }
 
-# wait_for FILE REGEX [SECONDS]: until FILE has a line matching REGEX.
-wait_for() {
-    i=0
-    while ! grep -q "$2" "$1" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -gt $((${3:-10} * 10)) ] && return 1
-        sleep 0.1
-    done
-}
+# wait_for FILE REGEX [SECONDS]: until FILE has a line matching REGEX
+# (returns 1 after SECONDS, 10 by default, without one).
+wait_for() { wait_until "$@"; }
 
 # start_tam: the reference TAM; sets TAM_URL, ADMIN (the admin client).
 start_tam() {

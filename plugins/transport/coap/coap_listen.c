@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "coap_transport.h"
+#include "teep/authority.h"
 
 int teep_coap_uri_parse(const char *uri, teep_coap_uri_t *out)
 {
@@ -25,32 +26,16 @@ int teep_coap_uri_parse(const char *uri, teep_coap_uri_t *out)
     } else {
         return -EINVAL;
     }
-    out->port = out->secure ? COAPS_DEFAULT_PORT : COAP_DEFAULT_PORT;
-    const char *host = p, *host_end;
-    if (*p == '[') {
-        host = p + 1;
-        host_end = strchr(host, ']');
-        if (host_end == NULL)
-            return -EINVAL;
-        p = host_end + 1;
-    } else {
-        host_end = p + strcspn(p, ":/");
-        p = host_end;
-    }
-    size_t host_len = (size_t)(host_end - host);
-    if (host_len == 0 || host_len >= sizeof(out->host))
+    size_t auth_len = teep_authority_span(p);
+    teep_authority_t a;
+    if (teep_authority_parse(
+            p, auth_len, out->secure ? COAPS_DEFAULT_PORT : COAP_DEFAULT_PORT,
+            TEEP_AUTHORITY_PORT_ZERO, &a) < 0 ||
+        a.host_len >= sizeof(out->host))
         return -EINVAL;
-    memcpy(out->host, host, host_len);
-    if (*p == ':') {
-        char *end;
-        errno = 0;
-        unsigned long port = strtoul(p + 1, &end, 10);
-        if (errno != 0 || end == p + 1 || port > 65535 ||
-            (*end != '\0' && *end != '/'))
-            return -EINVAL;
-        out->port = (uint16_t)port;
-        p = end;
-    }
+    memcpy(out->host, a.host, a.host_len + 1);
+    out->port = a.port;
+    p += auth_len;
     if (*p == '/') {
         p++;
         size_t len = strlen(p);

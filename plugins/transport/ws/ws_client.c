@@ -2,11 +2,13 @@
  * ws_client.c: WebSocket client connections on a libuv loop
  * (ws_client.h), libwebsockets 4.1 underneath (ws_loop.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "teep/authority.h"
 #include "ws_binding.h"
 #include "ws_client.h"
 
@@ -47,31 +49,15 @@ int teep_ws_url_parse(const char *url, teep_ws_url_t *out)
     } else {
         return -EINVAL;
     }
-    const char *host = p, *host_end;
-    if (*p == '[') {
-        host = p + 1;
-        host_end = strchr(host, ']');
-        if (host_end == NULL)
-            return -EINVAL;
-        p = host_end + 1;
-    } else {
-        host_end = p + strcspn(p, ":/?#");
-        p = host_end;
-    }
-    size_t n = (size_t)(host_end - host);
-    if (n == 0 || n >= sizeof(out->host) || memchr(host, '@', n) != NULL)
+    size_t auth_len = teep_authority_span(p);
+    teep_authority_t a;
+    if (teep_authority_parse(p, auth_len, out->tls ? 443 : 80, 0, &a) < 0 ||
+        a.host_len >= sizeof(out->host))
         return -EINVAL;
-    memcpy(out->host, host, n);
-    out->port = out->tls ? 443 : 80;
-    if (*p == ':') {
-        char *end;
-        unsigned long port = strtoul(p + 1, &end, 10);
-        if (end == p + 1 || port == 0 || port > 65535)
-            return -EINVAL;
-        out->port = (uint16_t)port;
-        p = end;
-    }
-    if (*p == '#' || (*p != '\0' && *p != '/' && *p != '?'))
+    memcpy(out->host, a.host, a.host_len + 1);
+    out->port = a.port;
+    p += auth_len; /* at '/', '?', '#' or the end */
+    if (*p == '#')
         return -EINVAL;
     int len =
         snprintf(out->path, sizeof(out->path), "%s%s", *p == '/' ? "" : "/", p);
@@ -231,6 +217,10 @@ static void connect_now(teep_ws_client_ctx_t *ctx, teep_ws_client_t *c)
     info.ssl_connection = c->url.tls ? LCCSCF_USE_SSL : 0;
     info.opaque_user_data = c;
     info.pwsi = &c->wsi;
+    /* lws 4.1 binds the client socket to iface, port 0, before connect:
+     * an interface name or, when no interface has that name, an address
+     * literal (lws_socket_bind). */
+    info.iface = c->local[0] != '\0' ? c->local : NULL;
     c->state = ST_CONNECTING;
     if (lws_client_connect_via_info(&info) == NULL)
         report_close(c, 0, "connection refused at once");
@@ -255,8 +245,25 @@ static void on_connect_timer(uv_timer_t *t)
 int teep_ws_client_connect(teep_ws_client_ctx_t *ctx, teep_ws_client_t *c,
                            const char *url)
 {
-    if (ctx->closing || teep_ws_url_parse(url, &c->url) != 0)
+    return teep_ws_client_connect_from(ctx, c, url, NULL);
+}
+
+/* local is a literal, so that lws never takes it for an interface name. */
+static bool address_literal(const char *local)
+{
+    uint8_t addr[16];
+    return inet_pton(AF_INET, local, addr) == 1 ||
+           inet_pton(AF_INET6, local, addr) == 1;
+}
+
+int teep_ws_client_connect_from(teep_ws_client_ctx_t *ctx, teep_ws_client_t *c,
+                                const char *url, const char *local)
+{
+    if (ctx->closing || teep_ws_url_parse(url, &c->url) != 0 ||
+        (local != NULL &&
+         (strlen(local) >= sizeof(c->local) || !address_literal(local))))
         return -EINVAL;
+    snprintf(c->local, sizeof(c->local), "%s", local != NULL ? local : "");
     c->ctx = ctx;
     c->wsi = NULL;
     c->rx = (ws_rx_t){0};

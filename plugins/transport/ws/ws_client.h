@@ -62,6 +62,7 @@ struct teep_ws_client {
     int close_code; /* to send (ours) */
     int peer_code;  /* received (theirs) */
     char reason[128];
+    char local[48]; /* address literal to bind, "" for the system's */
     uint8_t state;
 };
 
@@ -90,6 +91,17 @@ void teep_ws_client_ctx_free(teep_ws_client_ctx_t *ctx, void (*done)(void *arg),
  * -EINVAL (bad URL). */
 int teep_ws_client_connect(teep_ws_client_ctx_t *ctx, teep_ws_client_t *c,
                            const char *url);
+
+/* As teep_ws_client_connect, from the local address local: an IPv4 or
+ * IPv6 literal (copied), the port the system's choice; NULL is the
+ * system's address, as teep_ws_client_connect.  Many addresses give a
+ * client more connections to one server than one address's ephemeral
+ * ports (about 28 000), and each its own share of a server's per-address
+ * limits.  Returns 0 or -EINVAL (bad URL, local not an address literal);
+ * an address that cannot be bound (not the host's) ends the connection
+ * through on_close. */
+int teep_ws_client_connect_from(teep_ws_client_ctx_t *ctx, teep_ws_client_t *c,
+                                const char *url, const char *local);
 
 /*
  * Queue a message: binary or text, len bytes copied from p (p may be NULL

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "teep/authority.h"
 #include "ws_internal.h"
 
 static void defaults(ws_options_t *o)
@@ -50,35 +51,24 @@ static int parse_uri(ws_options_t *o, const teep_transport_host_t *h,
     } else {
         return bad(h, "listener", uri, "not a ws:// or wss:// URI");
     }
-    const char *host = p, *host_end;
-    if (*p == '[') {
-        host = ++p;
-        host_end = strchr(p, ']');
-        if (host_end == NULL)
-            return bad(h, "listener", uri, "unclosed '['");
-        p = host_end + 1;
-        o->v6 = true;
-    } else {
-        host_end = p + strcspn(p, ":/");
-        p = host_end;
-    }
-    size_t host_len = (size_t)(host_end - host);
-    if (host_len == 0 || host_len >= sizeof(o->host))
-        return bad(h, "listener", uri, "no host, or too long");
-    memcpy(o->host, host, host_len);
-    o->host[host_len] = '\0';
+    size_t auth_len = teep_authority_span(p);
+    teep_authority_t a;
+    int rc = teep_authority_parse(p, auth_len, 0, TEEP_AUTHORITY_PORT_ZERO, &a);
+    if (rc == -ERANGE)
+        return bad(h, "listener", uri, "port out of range");
+    if (rc < 0)
+        return bad(h, "listener", uri, "not HOST:PORT ([IPv6]:PORT)");
+    if (a.host_len >= sizeof(o->host))
+        return bad(h, "listener", uri, "host too long");
+    memcpy(o->host, a.host, a.host_len + 1);
+    o->v6 = a.bracketed;
     uint8_t addr[16];
     if (inet_pton(o->v6 ? AF_INET6 : AF_INET, o->host, addr) != 1)
         return bad(h, "listener", uri, "the host must be an address");
-    if (*p != ':')
-        return bad(h, "listener", uri, "a port is needed");
-    char *end;
-    errno = 0;
-    unsigned long port = strtoul(p + 1, &end, 10);
-    if (errno != 0 || end == p + 1 || port > 65535 ||
-        (*end != '\0' && *end != '/'))
-        return bad(h, "listener", uri, "bad port");
-    o->port = (uint16_t)port;
+    o->port = a.port;
+    const char *end = p + auth_len; /* at '/', '?', '#' or the end */
+    if (*end != '\0' && *end != '/')
+        return bad(h, "listener", uri, "bad path");
     if (*end == '/' && end[1] != '\0') {
         if (strlen(end) >= sizeof(o->prefix) || strpbrk(end, "?#") != NULL)
             return bad(h, "listener", uri, "bad path");
