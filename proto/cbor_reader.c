@@ -127,28 +127,40 @@ static const struct cbor_callbacks head_callbacks = {
 
 /* libcbor 0.8's streaming decoder refuses the one-byte tags 6..20
  * ("unassigned" when it was written), and COSE_Sign1 is tag 18 (0xd2).
- * Tags have the plain head layout, so we read them ourselves. */
+ * Tags have the plain head layout, so we read them ourselves: the length
+ * of a tag head whose additional information is ai (at most 27), and its
+ * number. */
+static size_t tag_length(uint8_t ai)
+{
+    return ai < 24 ? 1 : 1 + ((size_t)1 << (ai - 24));
+}
+
+static uint64_t tag_number(const uint8_t *p, size_t length)
+{
+    uint64_t v = length == 1 ? (p[0] & 0x1f) : 0;
+    for (size_t i = 1; i < length; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
 static struct cbor_decoder_result decode_tag(const uint8_t *p, size_t left,
                                              tp_cbor_item_t *it)
 {
     struct cbor_decoder_result res = {.status = CBOR_DECODER_FINISHED};
     uint8_t ai = p[0] & 0x1f;
-    size_t extra = ai < 24 ? 0 : ai == 24 ? 1 : ai == 25 ? 2 : ai == 26 ? 4 : 8;
     if (ai > 27) {
         res.status = CBOR_DECODER_ERROR;
         return res;
     }
-    if (left < 1 + extra) {
+    size_t length = tag_length(ai);
+    if (left < length) {
         res.status = CBOR_DECODER_NEDATA;
-        res.required = 1 + extra;
+        res.required = length;
         return res;
     }
-    uint64_t v = ai < 24 ? ai : 0;
-    for (size_t i = 0; i < extra; i++)
-        v = v << 8 | p[1 + i];
     it->kind = TP_CBOR_TAG;
-    it->u = v;
-    res.read = 1 + extra;
+    it->u = tag_number(p, length);
+    res.read = length;
     return res;
 }
 
@@ -284,6 +296,13 @@ const char *tp_cbor_kind_name(tp_cbor_kind_t kind)
                                                              : "item";
 }
 
+int tp_cbor_type_error(tp_cbor_reader_t *r, size_t offset, tp_cbor_kind_t want,
+                       tp_cbor_kind_t got, const char *what)
+{
+    return tp_cbor_fail(r, TEEP_E_TYPE, offset, "%s: expected %s, got %s", what,
+                        tp_cbor_kind_name(want), tp_cbor_kind_name(got));
+}
+
 int tp_cbor_expect(tp_cbor_reader_t *r, tp_cbor_kind_t kind, tp_cbor_item_t *it,
                    const char *what)
 {
@@ -291,49 +310,57 @@ int tp_cbor_expect(tp_cbor_reader_t *r, tp_cbor_kind_t kind, tp_cbor_item_t *it,
     if (rc != 0)
         return rc;
     if (it->kind != kind)
-        return tp_cbor_fail(
-            r, TEEP_E_TYPE, it->offset, "%s: expected %s, got %s", what,
-            tp_cbor_kind_name(kind), tp_cbor_kind_name(it->kind));
+        return tp_cbor_type_error(r, it->offset, kind, it->kind, what);
     return 0;
 }
 
-/* Skipping needs no item: only each head's length and, for an array or a
- * map, how many elements it opens.  These callbacks record just that; the
- * rest are libcbor's no-ops. */
-typedef struct skip_head {
-    bool container;
-    uint64_t elements;
-} skip_head_t;
-
-static void on_skip_array(void *c, size_t n)
+/* The lean path records one number per head and no kind: the initial byte
+ * tells the major type.  Every callback a well-formed definite head of
+ * major type 0..5 reaches stores its value; the rest are libcbor's no-ops
+ * (simple values and floats, whose value is 0, and the indefinite heads
+ * the fast path never hands to libcbor). */
+static void on_value8(void *c, uint8_t v)
 {
-    ((skip_head_t *)c)->container = true;
-    ((skip_head_t *)c)->elements = n;
+    *(uint64_t *)c = v;
 }
-static void on_skip_map(void *c, size_t n)
+static void on_value16(void *c, uint16_t v)
 {
-    ((skip_head_t *)c)->container = true;
-    ((skip_head_t *)c)->elements =
-        n > UINT64_MAX / 2 ? UINT64_MAX : (uint64_t)n * 2;
+    *(uint64_t *)c = v;
+}
+static void on_value32(void *c, uint32_t v)
+{
+    *(uint64_t *)c = v;
+}
+static void on_value64(void *c, uint64_t v)
+{
+    *(uint64_t *)c = v;
+}
+static void on_count(void *c, size_t n)
+{
+    *(uint64_t *)c = n;
+}
+static void on_string(void *c, cbor_data d, size_t n)
+{
+    (void)d, *(uint64_t *)c = n;
 }
 
-static const struct cbor_callbacks skip_callbacks = {
-    .uint8 = cbor_null_uint8_callback,
-    .uint16 = cbor_null_uint16_callback,
-    .uint32 = cbor_null_uint32_callback,
-    .uint64 = cbor_null_uint64_callback,
-    .negint8 = cbor_null_negint8_callback,
-    .negint16 = cbor_null_negint16_callback,
-    .negint32 = cbor_null_negint32_callback,
-    .negint64 = cbor_null_negint64_callback,
+static const struct cbor_callbacks lean_callbacks = {
+    .uint8 = on_value8,
+    .uint16 = on_value16,
+    .uint32 = on_value32,
+    .uint64 = on_value64,
+    .negint8 = on_value8,
+    .negint16 = on_value16,
+    .negint32 = on_value32,
+    .negint64 = on_value64,
     .byte_string_start = cbor_null_byte_string_start_callback,
-    .byte_string = cbor_null_byte_string_callback,
-    .string = cbor_null_string_callback,
+    .byte_string = on_string,
+    .string = on_string,
     .string_start = cbor_null_string_start_callback,
     .indef_array_start = cbor_null_indef_array_start_callback,
-    .array_start = on_skip_array,
+    .array_start = on_count,
     .indef_map_start = cbor_null_indef_map_start_callback,
-    .map_start = on_skip_map,
+    .map_start = on_count,
     .tag = cbor_null_tag_callback,
     .float2 = cbor_null_float2_callback,
     .float4 = cbor_null_float4_callback,
@@ -344,97 +371,265 @@ static const struct cbor_callbacks skip_callbacks = {
     .indef_break = cbor_null_indef_break_callback,
 };
 
-/* Most heads a skip meets (integers, byte strings, definite arrays and
- * maps, one-byte simple values) in one libcbor call and no item; head
- * receives what a container adds.  Returns false, having read nothing, for
- * the rest -- text strings (UTF-8), tags (libcbor 0.8 refuses 6..20),
- * indefinite or reserved lengths, the two-byte simple value, decoder
- * errors, a count past the input -- which tp_cbor_next then reads or
- * refuses with its diagnosis: both paths accept exactly the same input. */
-static bool skip_head_fast(tp_cbor_reader_t *r, skip_head_t *head)
+/* kind == major type for the kinds up to TP_CBOR_TAG (cbor_reader.h) */
+_Static_assert(TP_CBOR_UINT == 0 && TP_CBOR_NEGINT == 1 && TP_CBOR_BSTR == 2 &&
+                   TP_CBOR_TSTR == 3 && TP_CBOR_ARRAY == 4 &&
+                   TP_CBOR_MAP == 5 && TP_CBOR_TAG == 6,
+               "tp_cbor_kind_t numbers the major types 0..6");
+
+/* How the lean path reads a head, by its initial byte.  The one-byte
+ * heads carry their value in the low five bits: scalars (small integers,
+ * false, true, null, undefined) and small arrays and maps.  The others go
+ * to libcbor, tags to tag_number.  HEAD_SLOW: what tp_cbor_next must read
+ * or refuse with its diagnosis (reserved and indefinite lengths, the
+ * two-byte simple value).  tp_cbor_head (cbor_reader.h) applies the same
+ * one-byte rule inline; tests/unit/test_cbor_reader.c holds both to
+ * tp_cbor_next for every initial byte. */
+enum {
+    HEAD_SLOW,
+    HEAD_SCALAR, /* one byte, opens nothing */
+    HEAD_ARRAY1, /* one byte, the count to check against the bytes left */
+    HEAD_MAP1,
+    HEAD_DECODE, /* libcbor; a container's count checked */
+    HEAD_TEXT,   /* libcbor, then UTF-8 */
+    HEAD_TAG,    /* tag_number: libcbor 0.8 refuses tags 6..20 */
+    HEAD_SIMPLE, /* libcbor, major type 7: value 0, the kind needs an item */
+};
+#define HEAD_X4(c)  c, c, c, c
+#define HEAD_X8(c)  HEAD_X4(c), HEAD_X4(c)
+#define HEAD_X24(c) HEAD_X8(c), HEAD_X8(c), HEAD_X8(c)
+/* a major type: additional information 0..23 (small), 24..27, 28..31 */
+#define HEAD_MAJOR(small, c) HEAD_X24(small), HEAD_X4(c), HEAD_X4(HEAD_SLOW)
+static const uint8_t head_class[256] = {
+    HEAD_MAJOR(HEAD_SCALAR, HEAD_DECODE), /* unsigned integers */
+    HEAD_MAJOR(HEAD_SCALAR, HEAD_DECODE), /* negative integers */
+    HEAD_MAJOR(HEAD_DECODE, HEAD_DECODE), /* byte strings: bytes follow */
+    HEAD_MAJOR(HEAD_TEXT, HEAD_TEXT),
+    HEAD_MAJOR(HEAD_ARRAY1, HEAD_DECODE),
+    HEAD_MAJOR(HEAD_MAP1, HEAD_DECODE),
+    HEAD_MAJOR(HEAD_TAG, HEAD_TAG),
+    /* major type 7: unassigned simple values 0xe0..0xf3 (libcbor's call),
+     * false, true, null, undefined, 0xf8 (a simple value that may be
+     * below 32), floats 0xf9..0xfb, 0xfc..0xff */
+    HEAD_X8(HEAD_SIMPLE),
+    HEAD_X8(HEAD_SIMPLE),
+    HEAD_X4(HEAD_SIMPLE),
+    HEAD_X4(HEAD_SCALAR),
+    HEAD_SLOW,
+    HEAD_SIMPLE,
+    HEAD_SIMPLE,
+    HEAD_SIMPLE,
+    HEAD_X4(HEAD_SLOW),
+};
+_Static_assert(sizeof(head_class) == 256, "one class per initial byte");
+
+/* How many items a head opens: an array's count, twice a map's, a tag's
+ * one item; OPENS_NOTHING for the rest, which open no level. */
+#define OPENS_NOTHING UINT64_MAX
+static inline uint64_t head_opens(unsigned kind, uint64_t value)
 {
-    size_t left = r->len - r->pos;
-    if (left == 0)
-        return false;
-    uint8_t ib = r->buf[r->pos];
-    uint8_t major = ib >> 5;
-    if (major == 3 || major == 6 || (ib & 0x1f) >= 28 || ib == 0xf8)
-        return false;
-    *head = (skip_head_t){0};
-    struct cbor_decoder_result res =
-        cbor_stream_decode(r->buf + r->pos, left, &skip_callbacks, head);
-    if (res.status != CBOR_DECODER_FINISHED || res.read == 0 ||
-        head->elements > left - res.read)
-        return false;
-    r->pos += res.read;
-    return true;
+    switch (kind) {
+    case TP_CBOR_ARRAY: return value;
+    case TP_CBOR_MAP: return value * 2;
+    case TP_CBOR_TAG: return 1;
+    default: return OPENS_NOTHING;
+    }
 }
 
-/* Elements still to read at each open level; depth 0 is the item itself.
- * Iterative, so a hostile nesting costs no stack. */
-int tp_cbor_skip_rest(tp_cbor_reader_t *r, const tp_cbor_item_t *it,
-                      unsigned max_depth)
+/* The items a one-byte container at buf[pos] (class HEAD_ARRAY1 or
+ * HEAD_MAP1) opens, or OPENS_NOTHING when they cannot fit in the bytes
+ * after it (each needs one at least), which tp_cbor_next refuses. */
+static inline uint64_t small_opens(const uint8_t *buf, size_t len, size_t pos,
+                                   unsigned cls)
 {
-    uint64_t pending[TEEP_MAX_DEPTH + 1];
+    uint64_t items = (uint64_t)(buf[pos] & 0x1f) << (cls == HEAD_MAP1);
+    return items <= len - pos - 1 ? items : OPENS_NOTHING;
+}
+
+/* The head at buf[pos] (pos < len) of class HEAD_DECODE, HEAD_TEXT,
+ * HEAD_TAG or HEAD_SIMPLE in one libcbor call or tag_number, no item:
+ * returns where it ends, a string's bytes included, with its value in
+ * *value -- or 0, having decided nothing, for what tp_cbor_next must read
+ * or refuse with its diagnosis: decoder errors and short input, a count
+ * past the input, text that is not UTF-8.  So both paths accept the same
+ * heads with the same values (tests/unit/test_cbor_reader.c compares them
+ * over every initial byte). */
+static inline size_t head_decode(const uint8_t *buf, size_t len, size_t pos,
+                                 unsigned cls, uint64_t *value)
+{
+    size_t end;
+    if (cls == HEAD_TAG) {
+        end = pos + tag_length(buf[pos] & 0x1f);
+        if (end > len)
+            return 0;
+        *value = tag_number(buf + pos, end - pos);
+        return end;
+    }
+    *value = 0; /* what simple values and floats leave */
+    struct cbor_decoder_result res =
+        cbor_stream_decode(buf + pos, len - pos, &lean_callbacks, value);
+    if (res.status != CBOR_DECODER_FINISHED || res.read == 0)
+        return 0;
+    end = pos + res.read;
+    if (cls == HEAD_TEXT)
+        return utf8_valid(buf + end - (size_t)*value, (size_t)*value) ? end : 0;
+    switch (buf[pos] >> 5) {
+    case TP_CBOR_ARRAY: return *value <= len - end ? end : 0;
+    case TP_CBOR_MAP: return *value <= (len - end) / 2 ? end : 0;
+    default: return end;
+    }
+}
+
+/* head_decode for the skip loop: out of line, so that the loop's path for
+ * the one-byte heads stays small. */
+static __attribute__((noinline)) size_t skip_decode(const uint8_t *buf,
+                                                    size_t len, size_t pos,
+                                                    unsigned cls,
+                                                    uint64_t *value)
+{
+    return head_decode(buf, len, pos, cls, value);
+}
+
+/* A head through an item: what head_decode leaves, and simple values,
+ * whose kind needs one.  Out of line, so that tp_cbor_head_decode's frame
+ * has no room for an item. */
+static __attribute__((noinline)) int
+head_slow(tp_cbor_reader_t *r, tp_cbor_kind_t *kind, uint64_t *value)
+{
+    tp_cbor_item_t it;
+    int rc = tp_cbor_next(r, &it);
+    if (rc == 0)
+        *kind = it.kind, *value = it.u;
+    return rc;
+}
+
+/* Every head tp_cbor_head does not read inline: head_decode, else through
+ * an item (simple values need one for their kind). */
+int tp_cbor_head_decode(tp_cbor_reader_t *r, tp_cbor_kind_t *kind,
+                        uint64_t *value)
+{
+    size_t pos = r->pos;
+    if (pos < r->len) {
+        unsigned cls = head_class[r->buf[pos]];
+        if (cls == HEAD_DECODE || cls == HEAD_TEXT || cls == HEAD_TAG) {
+            size_t end = head_decode(r->buf, r->len, pos, cls, value);
+            if (end != 0) {
+                *kind = (tp_cbor_kind_t)(r->buf[pos] >> 5);
+                r->pos = end;
+                return 0;
+            }
+        }
+    }
+    return head_slow(r, kind, value);
+}
+
+/* Skip n items inside an open level.  todo is how many items are still
+ * to read at the current level, pending[] the same for the levels around
+ * it, the open item being level 0.  Iterative, so a hostile nesting costs
+ * no stack; even an empty container counts as a level.  This is the hot
+ * loop of every skip: the position lives in a local (no libcbor call can
+ * see it), a one-byte head costs a table look-up, the others one
+ * head_decode. */
+static int skip_items(tp_cbor_reader_t *r, uint64_t n, unsigned max_depth)
+{
+    uint64_t pending[TEEP_MAX_DEPTH], todo = n;
     unsigned depth = 0;
+    const uint8_t *buf = r->buf;
+    size_t len = r->len, pos = r->pos;
 
     if (max_depth > TEEP_MAX_DEPTH)
         max_depth = TEEP_MAX_DEPTH;
-    switch (it->kind) {
-    case TP_CBOR_ARRAY: pending[0] = it->u; break;
-    case TP_CBOR_MAP: pending[0] = it->u * 2; break;
-    case TP_CBOR_TAG: pending[0] = 1; break;
-    default: return 0;
-    }
-    if (max_depth == 0)
-        return tp_cbor_fail(r, TEEP_E_DEPTH, it->offset,
-                            "nesting deeper than allowed");
     for (;;) {
-        while (pending[depth] == 0) {
+        if (todo == 0) {
             if (depth == 0)
-                return 0;
-            depth--;
+                break;
+            todo = pending[--depth];
+            continue;
         }
-        pending[depth]--;
-        size_t at = r->pos;
-        skip_head_t head;
-        uint64_t n;
-        if (skip_head_fast(r, &head)) {
-            if (!head.container)
-                continue;
-            n = head.elements;
+        todo--;
+        size_t at = pos, end = 0;
+        unsigned cls = pos < len ? head_class[buf[pos]] : HEAD_SLOW;
+        uint64_t opens = OPENS_NOTHING, value;
+        if (cls == HEAD_SCALAR) { /* the commonest head: no more to do */
+            pos++;
+            continue;
+        }
+        switch (cls) {
+        case HEAD_ARRAY1:
+        case HEAD_MAP1:
+            opens = small_opens(buf, len, pos, cls);
+            if (opens != OPENS_NOTHING)
+                end = pos + 1;
+            break;
+        case HEAD_SLOW: break;
+        default:
+            end = skip_decode(buf, len, pos, cls, &value);
+            if (end != 0)
+                opens = head_opens(buf[pos] >> 5, value);
+        }
+        if (end != 0) {
+            pos = end;
         } else {
             tp_cbor_item_t child;
+            r->pos = pos;
             int rc = tp_cbor_next(r, &child);
             if (rc != 0)
                 return rc;
-            switch (child.kind) {
-            case TP_CBOR_ARRAY: n = child.u; break;
-            case TP_CBOR_MAP: n = child.u * 2; break;
-            case TP_CBOR_TAG: n = 1; break;
-            default: continue;
-            }
+            pos = r->pos;
+            opens = head_opens(child.kind, child.u);
         }
-        /* even an empty container counts as a level */
-        if (depth + 1 >= max_depth)
+        if (opens == OPENS_NOTHING)
+            continue;
+        if (depth + 1 >= max_depth) {
+            r->pos = pos;
             return tp_cbor_fail(r, TEEP_E_DEPTH, at,
                                 "nesting deeper than %u levels", max_depth);
-        pending[++depth] = n;
+        }
+        pending[depth++] = todo;
+        todo = opens;
     }
+    r->pos = pos;
+    return 0;
+}
+
+/* Skip what a head at offset opened: opens items (OPENS_NOTHING: none),
+ * within max_depth levels counting the head's own. */
+static int skip_opened(tp_cbor_reader_t *r, uint64_t opens, unsigned max_depth,
+                       size_t offset)
+{
+    if (opens == OPENS_NOTHING)
+        return 0;
+    if (max_depth == 0)
+        return tp_cbor_fail(r, TEEP_E_DEPTH, offset,
+                            "nesting deeper than allowed");
+    return skip_items(r, opens, max_depth);
+}
+
+int tp_cbor_skip_open(tp_cbor_reader_t *r, tp_cbor_kind_t kind, uint64_t value,
+                      unsigned max_depth)
+{
+    return skip_opened(r, head_opens(kind, value), max_depth, r->pos);
+}
+
+int tp_cbor_skip_rest(tp_cbor_reader_t *r, const tp_cbor_item_t *it,
+                      unsigned max_depth)
+{
+    return skip_opened(r, head_opens(it->kind, it->u), max_depth, it->offset);
 }
 
 int tp_cbor_skip(tp_cbor_reader_t *r, unsigned max_depth, size_t *start,
                  size_t *end)
 {
-    tp_cbor_item_t it;
-    int rc = tp_cbor_next(r, &it);
-    if (rc != 0)
-        return rc;
-    rc = tp_cbor_skip_rest(r, &it, max_depth);
+    size_t at = r->pos;
+    tp_cbor_kind_t kind;
+    uint64_t value;
+    int rc = tp_cbor_head(r, &kind, &value);
+    if (rc == 0)
+        rc = skip_opened(r, head_opens(kind, value), max_depth, at);
     if (rc != 0)
         return rc;
     if (start != NULL)
-        *start = it.offset;
+        *start = at;
     if (end != NULL)
         *end = r->pos;
     return 0;
@@ -442,33 +637,36 @@ int tp_cbor_skip(tp_cbor_reader_t *r, unsigned max_depth, size_t *start,
 
 int tp_cbor_read_int(tp_cbor_reader_t *r, int64_t *v, const char *what)
 {
-    tp_cbor_item_t it;
-    int rc = tp_cbor_next(r, &it);
+    size_t at = r->pos;
+    tp_cbor_kind_t kind;
+    uint64_t u;
+    int rc = tp_cbor_head(r, &kind, &u);
     if (rc != 0)
         return rc;
-    if (it.kind != TP_CBOR_UINT && it.kind != TP_CBOR_NEGINT)
-        return tp_cbor_fail(r, TEEP_E_TYPE, it.offset,
+    if (kind != TP_CBOR_UINT && kind != TP_CBOR_NEGINT)
+        return tp_cbor_fail(r, TEEP_E_TYPE, at,
                             "%s: expected an integer, got %s", what,
-                            tp_cbor_kind_name(it.kind));
-    if (it.u > (uint64_t)INT64_MAX)
-        return tp_cbor_fail(r, TEEP_E_RANGE, it.offset,
-                            "%s: integer out of range", what);
-    *v = it.kind == TP_CBOR_UINT ? (int64_t)it.u : -1 - (int64_t)it.u;
+                            tp_cbor_kind_name(kind));
+    if (u > (uint64_t)INT64_MAX)
+        return tp_cbor_fail(r, TEEP_E_RANGE, at, "%s: integer out of range",
+                            what);
+    *v = kind == TP_CBOR_UINT ? (int64_t)u : -1 - (int64_t)u;
     return 0;
 }
 
 int tp_cbor_read_uint(tp_cbor_reader_t *r, uint64_t max, uint64_t *v,
                       const char *what)
 {
-    tp_cbor_item_t it;
-    int rc = tp_cbor_expect(r, TP_CBOR_UINT, &it, what);
+    size_t at = r->pos;
+    uint64_t u;
+    int rc = tp_cbor_expect_head(r, TP_CBOR_UINT, &u, what);
     if (rc != 0)
         return rc;
-    if (it.u > max)
-        return tp_cbor_fail(r, TEEP_E_RANGE, it.offset,
-                            "%s: %llu is larger than %llu", what,
-                            (unsigned long long)it.u, (unsigned long long)max);
-    *v = it.u;
+    if (u > max)
+        return tp_cbor_fail(r, TEEP_E_RANGE, at, "%s: %llu is larger than %llu",
+                            what, (unsigned long long)u,
+                            (unsigned long long)max);
+    *v = u;
     return 0;
 }
 

@@ -194,12 +194,175 @@ static void refuses_malformed_where_it_skips(void **state)
     assert_int_equal(teep_peek(buf, len, TEEP_PEEK_AUTO, &p, NULL), 0);
 }
 
+/* Each refusal of the COSE and TEEP walk with its code, offset and words,
+ * as the relay logs them: they stay what they were before peek read its
+ * heads on the reader's lean path. */
+static void refusal_reasons_are_stable(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t in[16];
+        size_t n;
+        int code;
+        size_t offset;
+        const char *reason;
+    } cases[] = {
+        {{0x63, 'a', 'b', 'c'},
+         4,
+         TEEP_E_COSE,
+         0,
+         "not a tagged COSE structure"},
+        {{0xd8, 0x19, 0x80},
+         3,
+         TEEP_E_COSE,
+         0,
+         "tag 25 is neither COSE_Sign1 (18) nor COSE_Sign (98)"},
+        {{0xd2, 0x63, 'a', 'b', 'c'},
+         5,
+         TEEP_E_TYPE,
+         1,
+         "COSE structure: expected array, got text string"},
+        {{0xd2, 0x83, 0x40, 0xa0, 0x40},
+         5,
+         TEEP_E_COSE,
+         1,
+         "COSE structure has 3 elements, not 4"},
+        {{0xd2, 0x85, 0x40, 0xa0, 0x40, 0x40},
+         6,
+         TEEP_E_TRUNCATED,
+         1,
+         "array of 5 elements in 4 bytes"},
+        {{0xd2, 0x84, 0xf5, 0xa0, 0x40, 0x40},
+         6,
+         TEEP_E_TYPE,
+         2,
+         "protected header: expected byte string, got true"},
+        {{0xd2, 0x84, 0x41, 0x9f, 0xa0, 0x40, 0x40},
+         7,
+         TEEP_E_INDEFINITE,
+         3,
+         "indefinite-length item or break"},
+        {{0xd2, 0x84, 0x40, 0x80, 0x40, 0x40},
+         6,
+         TEEP_E_TYPE,
+         3,
+         "unprotected header: expected map, got array"},
+        {{0xd2, 0x84, 0x40, 0xa1, 0x01, 0x9b, 0xff, 0xff, 0xff, 0xff, 0xff,
+          0xff, 0xff, 0xff, 0x40, 0x40},
+         16,
+         TEEP_E_TRUNCATED,
+         5,
+         "array of 18446744073709551615 elements in 2 bytes"},
+        {{0xd2, 0x84, 0x40, 0xa0, 0xf6, 0x40},
+         6,
+         TEEP_E_TYPE,
+         4,
+         "COSE payload: expected byte string, got null"},
+        {{0xd2, 0x84, 0x40, 0xa0, 0x43, 0x82, 0x01, 0xa0, 0x80},
+         9,
+         TEEP_E_COSE,
+         8,
+         "COSE_Sign1: signature element is a array"},
+        {{0xd8, 0x62, 0x84, 0x40, 0xa0, 0x43, 0x82, 0x01, 0xa0, 0x40},
+         10,
+         TEEP_E_COSE,
+         9,
+         "COSE_Sign: signature element is a byte string"},
+        {{0xd2, 0x84, 0x40, 0xa0, 0x42, 0x81, 0x01, 0x40},
+         8,
+         TEEP_E_MISSING,
+         5,
+         "TEEP message: 1 elements, needs type and options"},
+        {{0xd2, 0x84, 0x40, 0xa0, 0x43, 0x82, 0x20, 0xa0, 0x40},
+         9,
+         TEEP_E_TYPE,
+         6,
+         "TEEP type: expected unsigned integer, got negative integer"},
+        {{0xd2, 0x84, 0x40, 0xa0, 0x43, 0x82, 0x01, 0x80, 0x40},
+         9,
+         TEEP_E_TYPE,
+         7,
+         "TEEP options: expected map, got array"},
+        {{0xd2, 0x84, 0x40, 0xa0, 0x44, 0x82, 0x01, 0xa0, 0x00, 0x40},
+         10,
+         TEEP_E_TRAILING,
+         8,
+         "1 trailing bytes after the item"},
+        {{0xd2, 0x84, 0x40, 0xa0, 0x43, 0x83, 0x01, 0xa0, 0x40},
+         9,
+         TEEP_E_TRUNCATED,
+         5,
+         "array of 3 elements in 2 bytes"},
+        {{0}, 0, TEEP_E_TRUNCATED, 0, "input ends where an item was expected"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        teep_peek_t p;
+        teep_diag_t diag = {0};
+        int rc = teep_peek(cases[i].in, cases[i].n, TEEP_PEEK_AUTO, &p, &diag);
+        if (rc != cases[i].code || strcmp(diag.reason, cases[i].reason) != 0)
+            print_error("case %zu: %d '%s' at %zu\n", i, rc, diag.reason,
+                        diag.offset);
+        assert_int_equal(rc, cases[i].code);
+        assert_int_equal(diag.code, rc);
+        assert_int_equal(diag.offset, cases[i].offset);
+        assert_string_equal(diag.reason, cases[i].reason);
+    }
+}
+
+/* Mutations of every signed vector (fixed seed): accepted or refused,
+ * peek keeps its contract -- a refusal names a byte of the input, what it
+ * accepts points into the input -- and NULL diag changes nothing. */
+static void mutated_vectors_keep_the_contract(void **state)
+{
+    (void)state;
+    static const char *names[] = {
+        "gen_tp26_query_request_cose_sign.hex",
+        "gen_tp26_query_response_cose_sign1_esp256.hex",
+        "gen_tp26_update_cose_sign1_esp256.hex",
+        "gen_tp26_teep_error_cose_sign1_esp256.hex",
+        "libteep_update_cose.hex",
+    };
+    uint64_t seed = 0x2545f4914f6cdd1du;
+    for (size_t v = 0; v < sizeof(names) / sizeof(names[0]); v++) {
+        size_t len = 0;
+        uint8_t *orig = vector_load_hex(names[v], &len);
+        assert_non_null(orig);
+        uint8_t *buf = malloc(len);
+        for (int round = 0; round < 2000; round++) {
+            memcpy(buf, orig, len);
+            for (int k = 0; k < 2; k++) {
+                seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+                buf[(seed >> 8) % len] = (uint8_t)seed;
+            }
+            teep_peek_t p, q;
+            teep_diag_t diag = {0};
+            int rc = teep_peek(buf, len, TEEP_PEEK_AUTO, &p, &diag);
+            assert_int_equal(teep_peek(buf, len, TEEP_PEEK_AUTO, &q, NULL), rc);
+            if (rc != 0) {
+                assert_int_equal(diag.code, rc);
+                assert_true(diag.offset <= len);
+                continue;
+            }
+            assert_true(p.payload.ptr > buf &&
+                        p.payload.ptr + p.payload.len <= buf + len);
+            assert_true(
+                p.token.ptr == NULL ||
+                (p.token.ptr >= p.payload.ptr &&
+                 p.token.ptr + p.token.len <= p.payload.ptr + p.payload.len));
+        }
+        free(buf);
+        free(orig);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(peeks_every_signed_vector),
         cmocka_unit_test(refuses_malformed),
         cmocka_unit_test(refuses_malformed_where_it_skips),
+        cmocka_unit_test(refusal_reasons_are_stable),
+        cmocka_unit_test(mutated_vectors_keep_the_contract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
