@@ -48,7 +48,7 @@ int teep_http_header_find(const teep_http_header_t *headers, size_t n,
 
 /* RFC 9110 section 5.6.2 tchar, by code (0x80 and up: none).  Every
  * header name of every message is checked on the relay's path, and a
- * table is one load per byte (http-parser does the same). */
+ * table is one load per byte (llhttp does the same). */
 static const uint8_t tchar[128] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */

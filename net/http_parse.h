@@ -1,7 +1,7 @@
 /*
  * net/http_parse.h: the HTTP/1.x message parser every connection uses,
- * the only door to the underlying parser (Debian's http-parser today; only
- * http_parse.c knows it, so llhttp can replace it there).
+ * the only door to the underlying parser (llhttp, built from Debian's
+ * node-llhttp sources; only http_parse.c knows it).
  *
  * Streaming: the owner feeds bytes as they arrive.  Head fields are
  * recorded as spans relative to base, the first byte of the message's
@@ -9,6 +9,15 @@
  * (teep_http__parse_rebase) as long as the head bytes stay contiguous and
  * in order; body bytes are handed to on_body and not kept.  Parsing stops
  * after each complete message, so the owner decides whether to go on.
+ *
+ * Only HTTP/1.0 and 1.1 are accepted, with CRLF inside the fields and the
+ * chunked framing (a bare LF ends only the start line or the head), field
+ * names that are tokens (not empty, no whitespace before the colon), no
+ * obs-fold or control bytes in values, and no body framing llhttp calls
+ * ambiguous (Content-Length with Transfer-Encoding, two Content-Lengths,
+ * a request Transfer-Encoding not ending in chunked): docs/http.md.
+ * A chunked body's trailer fields are checked and dropped, within the
+ * same limits as the head's fields.
  */
 #ifndef TEEP_NET_HTTP_PARSE_H
 #define TEEP_NET_HTTP_PARSE_H
@@ -69,18 +78,20 @@ enum {
 };
 
 typedef struct teep_http__parser {
-    /* The underlying parser's state (opaque here; http_parse.c checks the
-     * size at compile time). */
-    _Alignas(8) unsigned char impl[40];
+    /* llhttp's state (opaque here: 96 bytes in llhttp 8.1, room for a
+     * later llhttp's few more; http_parse.c checks the size at compile
+     * time). */
+    _Alignas(8) unsigned char impl[112];
     const teep_http__parse_cbs_t *cbs;
     void *ctx;
     const uint8_t *base;  /* first byte of the current head */
     size_t max_head_size; /* request line / status line + fields */
     size_t max_fields;
-    int state;     /* TEEP_HTTP__IDLE ... */
-    int last_data; /* which span the previous data callback grew */
-    int error;     /* a callback's code, kept across the C API */
-    bool skip_body;
+    int state;             /* TEEP_HTTP__IDLE ... */
+    int last_data;         /* which span the previous data callback grew */
+    int error;             /* a callback's code, kept across the C API */
+    size_t trailer_fields; /* of the current chunked body */
+    size_t trailer_size;   /* their names' and values' bytes */
     teep_http__head_t head;
 } teep_http__parser_t;
 

@@ -5,7 +5,10 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config clang clang-format
 libcbor-dev libjansson-dev libssl-dev openssl libmbedtls-dev libcmocka-dev
-libuv1-dev libhttp-parser-dev libsqlite3-dev libconfig-dev xxd curl"
+libuv1-dev libsqlite3-dev libconfig-dev xxd curl"
+# llhttp's C sources (Provides: llhttp-dev), compiled into libteepnet; it
+# pulls a few small node-* packages, not nodejs.
+PACKAGES="$PACKAGES node-llhttp"
 PACKAGES="$PACKAGES libcoap3-dev libcoap3-bin" # CoAP transport, coap-client tests
 PACKAGES="$PACKAGES libwebsockets-dev libwebsockets-evlib-uv" # WebSocket transport, teep-agent
 

@@ -4,11 +4,17 @@
  * whose sizes the input chooses, into one contiguous buffer (the
  * connection keeps an incomplete head in place), with parsing going on
  * after each complete message.  Checks that every span lies inside the
- * bytes fed and every body byte inside the input.
+ * bytes fed and every body byte inside the input, and what the layer
+ * promises about the fields it lets through (net/http_parse.h): a name is
+ * a token, a value holds no CR, LF or NUL (no obs-fold, nothing a header
+ * builder could be tricked into repeating), and a body length excludes
+ * chunked.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "http_parse.h"
 
@@ -26,15 +32,36 @@ static void check_span(const fuzz_ctx_t *f, teep_http__span_t s)
         abort();
 }
 
+/* RFC 9110 5.6.2 tchar. */
+static bool is_tchar(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z') || (c != 0 && strchr("!#$%&'*+-.^_`|~", c));
+}
+
 static int on_head(void *ctx)
 {
     fuzz_ctx_t *f = ctx;
     const teep_http__head_t *h = &f->parser->head;
     check_span(f, h->target);
     for (size_t i = 0; i < h->field_count; i++) {
-        check_span(f, h->fields[i].name);
-        check_span(f, h->fields[i].value);
+        teep_http__span_t name = h->fields[i].name;
+        teep_http__span_t value = h->fields[i].value;
+        check_span(f, name);
+        check_span(f, value);
+        const uint8_t *n = f->parser->base + name.off;
+        const uint8_t *v = f->parser->base + value.off;
+        if (name.len == 0)
+            abort();
+        for (size_t k = 0; k < name.len; k++)
+            if (!is_tchar(n[k]))
+                abort();
+        for (size_t k = 0; k < value.len; k++)
+            if (v[k] == '\r' || v[k] == '\n' || v[k] == 0)
+                abort();
     }
+    if (h->http_major != 1 || (h->chunked && h->content_length >= 0))
+        abort();
     /* Like a client that sent HEAD, now and then. */
     return f->size % 7 == 0 ? TEEP_HTTP__SKIP_BODY : 0;
 }
