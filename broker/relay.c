@@ -43,9 +43,10 @@ struct teep_exchange {
     uint8_t token_len;
     bool route_known;
     uint8_t token[8]; /* the first bytes, for the log */
-    char peer[56];    /* "[IPv6]:port" fits */
-    char device[48];
+    /* Not cleared by x_alloc: written before they are read. */
     teep_exchange_reply_t reply; /* a deferred completion */
+    char peer[56];               /* with log_exchanges: "[IPv6]:port" fits */
+    char device[48];             /* with log_exchanges */
     char reason[200];
     struct teep_exchange *next;
 };
@@ -88,7 +89,7 @@ static struct teep_exchange *x_alloc(teep_broker_relay_t *relay)
         if (x == NULL)
             return NULL;
     }
-    memset(x, 0, offsetof(struct teep_exchange, reason));
+    memset(x, 0, offsetof(struct teep_exchange, reply));
     x->reason[0] = '\0';
     x->relay = relay;
     x->creq.data = x;
@@ -502,9 +503,12 @@ int teep_broker_relay_submit(teep_broker_relay_t *relay,
     x->headroom = headroom;
     if (req->body != NULL && teep_buf_len(req->body) > 0)
         x->body = teep_buf_ref(req->body);
-    copy_text(x->peer, sizeof(x->peer), req->peer,
-              req->peer != NULL ? strlen(req->peer) : 0);
-    copy_text(x->device, sizeof(x->device), req->device, req->device_len);
+    /* Borrowed for the call, and only the log line needs them. */
+    if (relay->log_exchanges) {
+        copy_text(x->peer, sizeof(x->peer), req->peer,
+                  req->peer != NULL ? strlen(req->peer) : 0);
+        copy_text(x->device, sizeof(x->device), req->device, req->device_len);
+    }
     relay->inflight++;
     teep_broker_set(&relay->shard->inflight, relay->inflight);
     *handle = x;

@@ -1,17 +1,23 @@
 /*
  * Reference-counted buffers with headroom (teep/buf.h).  The struct and the
  * bytes are one allocation so a buffer costs one malloc; a view is a bare
- * struct that points into its parent.
+ * struct that points into its parent.  Views and small buffers (HTTP heads)
+ * come and go with every exchange, so they are taken from and given back
+ * to the thread's block lists (net/blocks.h); b->reserved records the
+ * block class (0: a plain malloc).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocks.h"
 #include "teep/buf.h"
 
 /* Bytes after the struct start on a 16-byte boundary, so payloads can be
  * read as any type. */
 #define BUF_HEADER_SIZE ((sizeof(teep_buf_t) + 15u) & ~(size_t)15u)
+
+_Static_assert(sizeof(teep_buf_t) <= 64, "a view is a 64-byte block");
 
 static void buf_layout(teep_buf_t *b, size_t headroom, size_t size)
 {
@@ -26,12 +32,15 @@ teep_buf_t *teep_buf_new(size_t headroom, size_t size)
     if (headroom > SIZE_MAX / 2 ||
         size > SIZE_MAX / 2 - headroom - BUF_HEADER_SIZE)
         return NULL;
-    teep_buf_t *b = malloc(BUF_HEADER_SIZE + headroom + size);
+    size_t total = BUF_HEADER_SIZE + headroom + size;
+    unsigned cls = teep_net__block_class(total);
+    teep_buf_t *b =
+        cls != TEEP_NET__BLOCK_NONE ? teep_net__block_get(cls) : malloc(total);
     if (b == NULL)
         return NULL;
     buf_layout(b, headroom, size);
     b->refs = 1;
-    b->reserved = 0;
+    b->reserved = cls;
     b->parent = NULL;
     return b;
 }
@@ -51,13 +60,13 @@ teep_buf_t *teep_buf_view(teep_buf_t *parent, const uint8_t *pos, size_t len)
     if (pos < parent->start || pos > parent->end ||
         len > (size_t)(parent->end - pos))
         return NULL;
-    teep_buf_t *v = malloc(sizeof(*v));
+    teep_buf_t *v = teep_net__block_get(TEEP_NET__BLOCK_64);
     if (v == NULL)
         return NULL;
     v->start = v->pos = (uint8_t *)pos;
     v->end = v->last = (uint8_t *)pos + len;
     v->refs = 1;
-    v->reserved = 0;
+    v->reserved = TEEP_NET__BLOCK_64;
     v->parent = teep_buf_ref(parent);
     return v;
 }
@@ -74,7 +83,7 @@ void teep_buf_unref(teep_buf_t *b)
      * without recursion. */
     while (b != NULL && --b->refs == 0) {
         teep_buf_t *parent = b->parent;
-        free(b);
+        teep_net__block_put(b->reserved, b);
         b = parent;
     }
 }
@@ -98,6 +107,7 @@ int teep_buf_reserve(teep_buf_t **bp, size_t tailroom)
     teep_buf_t *nb = realloc(b, BUF_HEADER_SIZE + headroom + want);
     if (nb == NULL)
         return -ENOMEM;
+    nb->reserved = TEEP_NET__BLOCK_NONE; /* no longer its class's size */
     buf_layout(nb, headroom, want);
     nb->last = nb->pos + len;
     *bp = nb;

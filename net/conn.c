@@ -34,8 +34,75 @@ enum { BODY_NONE = 0, BODY_VIEW, BODY_DIRECT, BODY_GROW };
 
 static void conn_parse(teep_http__conn_t *c);
 static void tls_pump(teep_http__conn_t *c);
-static void run_done(uv_idle_t *idle);
 static void timer_due_at(teep_http__conn_t *c, uint64_t due);
+
+/* ------------------------------------------------ the loop's context */
+
+/* What a loop's connections share.  Writes the socket took at once
+ * complete on the next loop turn, as a queued uv_write's would: one idle
+ * handle per loop runs them for every connection of that loop (a handle
+ * per connection cost 120 bytes in each, idle ones included, and a start
+ * and a stop per write).  Deadlines are entries of one timing wheel per
+ * loop instead of a 152-byte uv_timer_t each.  A loop runs on one thread,
+ * so the contexts are found by loop in a per-thread list (one entry, in
+ * practice); a context lives while connections use it, and its handles
+ * are closed with the last of them. */
+struct teep_http__conn_loop {
+    teep_http__wheel_t wheel; /* first: its timer's data is the context */
+    uv_idle_t idle;
+    uv_loop_t *loop;
+    teep_http__link_t done; /* connections whose write callbacks are due */
+    size_t users;           /* connections initialised on this loop */
+    unsigned open_handles;  /* while closing */
+    teep_http__conn_loop_t *next;
+};
+
+static __thread teep_http__conn_loop_t *conn_loops;
+
+static void run_done(uv_idle_t *idle);
+static void timer_cb(teep_http__wheel_t *w, teep_http__timer_t *t);
+
+static teep_http__conn_loop_t *conn_loop_acquire(uv_loop_t *loop)
+{
+    teep_http__conn_loop_t *l;
+    for (l = conn_loops; l != NULL; l = l->next)
+        if (l->loop == loop) {
+            l->users++;
+            return l;
+        }
+    l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return NULL;
+    teep_http__wheel_init(&l->wheel, loop, timer_cb);
+    uv_idle_init(loop, &l->idle); /* cannot fail */
+    l->idle.data = l;
+    l->loop = loop;
+    teep_http__list_init(&l->done);
+    l->users = 1;
+    l->next = conn_loops;
+    conn_loops = l;
+    return l;
+}
+
+static void conn_loop_closed(uv_handle_t *h)
+{
+    teep_http__conn_loop_t *l = h->data;
+    if (--l->open_handles == 0)
+        free(l);
+}
+
+static void conn_loop_release(teep_http__conn_loop_t *l)
+{
+    if (--l->users > 0)
+        return;
+    teep_http__conn_loop_t **p = &conn_loops;
+    while (*p != l)
+        p = &(*p)->next;
+    *p = l->next;
+    l->open_handles = 2; /* the wheel's timer has the wheel, l, as data */
+    teep_http__wheel_close(&l->wheel, conn_loop_closed);
+    uv_close((uv_handle_t *)&l->idle, conn_loop_closed);
+}
 
 static void read_stop(teep_http__conn_t *c)
 {
@@ -69,7 +136,7 @@ static int parse_on_head(void *ctx)
 /* The first body bytes are at at (in rbuf): choose where the body goes. */
 static int body_begin(teep_http__conn_t *c, const uint8_t *at)
 {
-    const teep_http__head_t *h = &c->parser.head;
+    const teep_http__head_t *h = &c->parser->head;
     const teep_buf_t *r = c->rbuf;
     if (h->content_length >= 0 && !h->chunked) {
         uint64_t length = (uint64_t)h->content_length;
@@ -154,11 +221,39 @@ static int message_done(teep_http__conn_t *c)
     return rc;
 }
 
+/* A parser for the next message (none is kept while the connection is
+ * idle: net/conn.h).  Returns 0 or -ENOMEM. */
+static int parser_new(teep_http__conn_t *c)
+{
+    c->parser = malloc(sizeof(*c->parser));
+    if (c->parser == NULL)
+        return -ENOMEM;
+    teep_http__parser_init(c->parser, c->parser_type, c->limits.max_head_size,
+                           c->limits.max_fields, &parse_cbs, c);
+    return 0;
+}
+
+/* Idle between messages: the read buffer and the parser go, and under
+ * TLS the ciphertext landing area (its bytes are fed to the TLS session
+ * as soon as they are read).  A fresh parser starts the next message as
+ * the old one would have, since each message is parsed on its own
+ * (parsing stops after each). */
+static void rest(teep_http__conn_t *c)
+{
+    teep_buf_unref(c->rbuf);
+    c->rbuf = NULL;
+    free(c->parser);
+    c->parser = NULL;
+    free(c->cipher_in);
+    c->cipher_in = NULL;
+}
+
 /* Whether the read buffer holds nothing for the connection: between
  * messages, nothing unparsed. */
 static bool rbuf_unused(const teep_http__conn_t *c)
 {
-    return c->rbuf != NULL && c->parser.state == TEEP_HTTP__IDLE &&
+    return c->rbuf != NULL &&
+           teep_http__conn_parse_state(c) == TEEP_HTTP__IDLE &&
            c->body_mode == BODY_NONE && teep_buf_len(c->rbuf) == 0;
 }
 
@@ -179,8 +274,7 @@ static void rbuf_idle(teep_http__conn_t *c)
         return;
     if (c->prev_message_at == 0 ||
         c->last_message_at - c->prev_message_at >= RBUF_LINGER_MS) {
-        teep_buf_unref(c->rbuf);
-        c->rbuf = NULL;
+        rest(c);
         return;
     }
     c->rbuf_release_at = uv_now(c->tcp.loop) + RBUF_LINGER_MS;
@@ -207,7 +301,11 @@ static void conn_parse(teep_http__conn_t *c)
             return;
         }
         size_t used;
-        int rc = teep_http__parse(&c->parser, data, len, &used);
+        if (c->parser == NULL && parser_new(c) < 0) {
+            conn_read_end(c, -ENOMEM);
+            return;
+        }
+        int rc = teep_http__parse(c->parser, data, len, &used);
         if (in_body)
             c->body_unparsed -= used;
         else
@@ -227,7 +325,7 @@ static void conn_parse(teep_http__conn_t *c)
 
 static void conn_eof(teep_http__conn_t *c)
 {
-    int rc = teep_http__parse_eof(&c->parser);
+    int rc = c->parser != NULL ? teep_http__parse_eof(c->parser) : 0;
     if (rc == TEEP_HTTP__DONE) {
         if (message_done(c) < 0)
             return;
@@ -239,7 +337,7 @@ static void conn_eof(teep_http__conn_t *c)
 /* ------------------------------------------------------- read buffers */
 
 /* Make room after rbuf->last, keeping unparsed bytes and an incomplete
- * head (whose spans are relative to parser.base, so only base moves). */
+ * head (whose spans are relative to parser->base, so only base moves). */
 static int rbuf_make_space(teep_http__conn_t *c)
 {
     size_t size = c->limits.read_buffer_size;
@@ -252,12 +350,12 @@ static int rbuf_make_space(teep_http__conn_t *c)
     if (c->body_mode == BODY_VIEW || teep_buf_tailroom(b) >= MIN_READ_SPACE)
         return 0;
     const uint8_t *keep = b->pos;
-    bool in_head = c->parser.state == TEEP_HTTP__HEAD;
-    if (in_head && c->parser.base < keep)
-        keep = c->parser.base;
+    bool in_head = teep_http__conn_parse_state(c) == TEEP_HTTP__HEAD;
+    if (in_head && c->parser->base < keep)
+        keep = c->parser->base;
     size_t n = (size_t)(b->last - keep);
     size_t pos_off = (size_t)(b->pos - keep);
-    size_t base_off = in_head ? (size_t)(c->parser.base - keep) : 0;
+    size_t base_off = in_head ? (size_t)(c->parser->base - keep) : 0;
     teep_buf_t *dst = b;
     if (b->refs == 1) {
         if (keep == b->start)
@@ -274,7 +372,7 @@ static int rbuf_make_space(teep_http__conn_t *c)
     dst->pos = dst->start + pos_off;
     dst->last = dst->start + n;
     if (in_head)
-        teep_http__parse_rebase(&c->parser, dst->start + base_off);
+        teep_http__parse_rebase(c->parser, dst->start + base_off);
     return 0;
 }
 
@@ -462,11 +560,14 @@ static void tls_pump(teep_http__conn_t *c)
  * keeps that poll from blocking), as a uv_write's would. */
 static void write_sent(teep_http__conn_t *c, teep_http__write_t *w)
 {
+    teep_http__conn_loop_t *l = c->shared;
     w->next_done = NULL;
     *c->done_tail = w;
     c->done_tail = &w->next_done;
-    if (!uv_is_active((uv_handle_t *)&c->done_idle))
-        uv_idle_start(&c->done_idle, run_done);
+    if (teep_http__list_empty(&c->done_link))
+        teep_http__list_insert_tail(&l->done, &c->done_link);
+    if (!uv_is_active((uv_handle_t *)&l->idle))
+        uv_idle_start(&l->idle, run_done);
 }
 
 /* Callbacks of writes sent at once.  A callback may write again: that
@@ -485,11 +586,27 @@ static void run_done_list(teep_http__conn_t *c)
     }
 }
 
+/* Every connection queued so far; one whose callback writes again is
+ * queued anew and waits for the next turn.  A connection is freed only
+ * in its close callback, which never runs inside this one. */
 static void run_done(uv_idle_t *idle)
 {
-    teep_http__conn_t *c = conn_of((uv_handle_t *)idle);
+    teep_http__conn_loop_t *l = idle->data;
     uv_idle_stop(idle);
-    run_done_list(c);
+    teep_http__link_t due;
+    if (teep_http__list_empty(&l->done))
+        return;
+    due.next = l->done.next;
+    due.prev = l->done.prev;
+    due.next->prev = &due;
+    due.prev->next = &due;
+    teep_http__list_init(&l->done);
+    while (!teep_http__list_empty(&due)) {
+        teep_http__conn_t *c =
+            teep_http__container_of(due.next, teep_http__conn_t, done_link);
+        teep_http__list_remove(&c->done_link);
+        run_done_list(c);
+    }
 }
 
 int teep_http__conn_write(teep_http__conn_t *c, teep_http__write_t *w,
@@ -556,19 +673,15 @@ int teep_http__conn_write(teep_http__conn_t *c, teep_http__write_t *w,
 
 /* ---------------------------------------------------- timers, closing */
 
-static void timer_cb(uv_timer_t *t);
-
-/* Two deadlines share the libuv timer: the owner's (deadline) and the
+/* Two deadlines share the wheel entry: the owner's (deadline) and the
  * read buffer's (rbuf_release_at).  They move on every message; the
- * libuv timer (a heap entry) is only restarted when it would fire too
- * late, and firing early re-arms it for what is left. */
+ * entry only moves when it would come due too late, and coming due early
+ * re-arms it for what is left. */
 static void timer_due_at(teep_http__conn_t *c, uint64_t due)
 {
-    if (c->timer_due != 0 && c->timer_due <= due)
+    if (c->timer.due != 0 && c->timer.due <= due)
         return;
-    uint64_t now = uv_now(c->tcp.loop);
-    uv_timer_start(&c->timer, timer_cb, due > now ? due - now : 0, 0);
-    c->timer_due = due;
+    teep_http__timer_start(&c->shared->wheel, &c->timer, due);
 }
 
 static void arm(teep_http__conn_t *c, uint64_t ms)
@@ -577,17 +690,14 @@ static void arm(teep_http__conn_t *c, uint64_t ms)
     timer_due_at(c, c->deadline);
 }
 
-static void timer_cb(uv_timer_t *t)
+static void timer_cb(teep_http__wheel_t *w, teep_http__timer_t *t)
 {
-    teep_http__conn_t *c = conn_of((uv_handle_t *)t);
-    uint64_t now = uv_now(t->loop);
-    c->timer_due = 0;
+    teep_http__conn_t *c = teep_http__container_of(t, teep_http__conn_t, timer);
+    uint64_t now = uv_now(w->timer.loop);
     if (c->rbuf_release_at != 0 && c->rbuf_release_at <= now) {
         c->rbuf_release_at = 0;
-        if (rbuf_unused(c)) {
-            teep_buf_unref(c->rbuf);
-            c->rbuf = NULL;
-        }
+        if (rbuf_unused(c))
+            rest(c);
     }
     if (c->deadline != 0 && c->deadline <= now) {
         c->deadline = 0;
@@ -614,10 +724,12 @@ void teep_http__conn_timer(teep_http__conn_t *c, uint64_t ms)
         arm(c, ms);
 }
 
+/* libuv runs this also when the connection closes first (UV_ECANCELED,
+ * before the close callbacks), so the request is always freed here. */
 static void shutdown_cb(uv_shutdown_t *req, int status)
 {
-    teep_http__conn_t *c =
-        teep_http__container_of(req, teep_http__conn_t, shutdown);
+    teep_http__conn_t *c = req->data;
+    free(req);
     if (c->closing)
         return;
     if (status < 0 || c->linger_ms == 0) {
@@ -643,8 +755,14 @@ void teep_http__conn_finish(teep_http__conn_t *c, uint64_t linger_ms)
     c->finishing = true;
     c->linger_ms = linger_ms;
     arm(c, FINISH_SEND_TIMEOUT_MS);
-    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, shutdown_cb) < 0)
+    uv_shutdown_t *req = malloc(sizeof(*req));
+    if (req != NULL)
+        req->data = c;
+    if (req == NULL ||
+        uv_shutdown(req, (uv_stream_t *)&c->tcp, shutdown_cb) < 0) {
+        free(req);
         teep_http__conn_close(c);
+    }
 }
 
 static void close_cb(uv_handle_t *h)
@@ -652,15 +770,15 @@ static void close_cb(uv_handle_t *h)
     teep_http__conn_t *c = conn_of(h);
     /* Writes the socket took before the close completed (as libuv does
      * for its own), before the owner frees anything. */
+    teep_http__list_remove(&c->done_link);
     run_done_list(c);
     if (--c->handles > 0)
         return;
-    teep_buf_unref(c->rbuf);
+    conn_loop_release(c->shared);
+    rest(c);
     teep_buf_unref(c->head_buf);
     teep_buf_unref(c->body);
-    c->rbuf = c->head_buf = c->body = NULL;
-    free(c->cipher_in);
-    c->cipher_in = NULL;
+    c->head_buf = c->body = NULL;
     if (c->tls.ssl != NULL)
         teep_tls__session_free(&c->tls);
     c->ops->on_close(c);
@@ -672,9 +790,8 @@ void teep_http__conn_close(teep_http__conn_t *c)
         return;
     c->closing = true;
     read_stop(c);
+    teep_http__timer_stop(&c->shared->wheel, &c->timer);
     uv_close((uv_handle_t *)&c->tcp, close_cb);
-    uv_close((uv_handle_t *)&c->timer, close_cb);
-    uv_close((uv_handle_t *)&c->done_idle, close_cb);
 }
 
 /* ------------------------------------------------------------ set-up */
@@ -684,20 +801,22 @@ int teep_http__conn_init(teep_http__conn_t *c, uv_loop_t *loop, int type,
                          const teep_http__conn_limits_t *limits)
 {
     memset(c, 0, sizeof(*c));
+    c->shared = conn_loop_acquire(loop);
+    if (c->shared == NULL)
+        return -ENOMEM;
     int rc = uv_tcp_init(loop, &c->tcp);
-    if (rc < 0)
+    if (rc < 0) {
+        conn_loop_release(c->shared);
         return rc;
-    uv_timer_init(loop, &c->timer);    /* cannot fail */
-    uv_idle_init(loop, &c->done_idle); /* cannot fail */
+    }
     c->tcp.data = c;
-    c->timer.data = c;
-    c->done_idle.data = c;
+    teep_http__timer_init(&c->timer);
+    teep_http__list_init(&c->done_link);
     c->done_tail = &c->done_head;
-    c->handles = 3;
+    c->handles = 1;
     c->ops = ops;
     c->limits = *limits;
-    teep_http__parser_init(&c->parser, type, limits->max_head_size,
-                           limits->max_fields, &parse_cbs, c);
+    c->parser_type = (uint8_t)type;
     return 0;
 }
 

@@ -14,10 +14,21 @@
  * only what the socket does not take is queued with uv_write; libuv's
  * queued writes cost an epoll_ctl each when they complete, which a
  * small request or response never needs.  The owner's timer is a
- * deadline: re-arming it moves a number, and the libuv timer is only
- * restarted when the new deadline is earlier than the armed one.  A busy
+ * deadline: re-arming it moves a number, and the entry in the loop's
+ * timing wheel (net/wheel.h) only moves when the new deadline is earlier
+ * than the armed one.  A busy
  * connection reads every message into the same read buffer, and gives it
  * back once idle for a moment.
+ *
+ * Memory per connection: what an idle keep-alive connection needs stays
+ * in the struct; what only a busy or closing one needs is shared or
+ * allocated then.  The parser (over a kilobyte: room for every field of a
+ * head) and the read buffer exist while messages arrive and go when the
+ * connection is idle between messages, by the read buffer's rule above;
+ * the callbacks of writes sent at once run from one idle handle per loop
+ * and the deadlines from one timing wheel per loop (a per-thread context
+ * of the loop's connections); the uv_shutdown_t is allocated by
+ * teep_http__conn_finish.
  */
 #ifndef TEEP_NET_CONN_H
 #define TEEP_NET_CONN_H
@@ -29,9 +40,11 @@
 #include "http_parse.h"
 #include "teep/buf.h"
 #include "tls_session.h"
+#include "wheel.h"
 
 typedef struct teep_http__conn teep_http__conn_t;
 typedef struct teep_http__write teep_http__write_t;
+typedef struct teep_http__conn_loop teep_http__conn_loop_t; /* conn.c */
 
 typedef void (*teep_http__write_cb)(teep_http__write_t *w, int status);
 
@@ -45,7 +58,7 @@ struct teep_http__write {
 };
 
 typedef struct teep_http__conn_ops {
-    /* A head is complete: c->parser.head, relative to c->parser.base,
+    /* A head is complete: c->parser->head, relative to c->parser->base,
      * inside c->head_buf (held by the connection until on_message
      * returns).  Return 0, TEEP_HTTP__SKIP_BODY, or a negative code to
      * stop reading (on_read_end follows with it). */
@@ -75,16 +88,15 @@ typedef struct teep_http__conn_limits {
 
 struct teep_http__conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;
-    uv_idle_t done_idle; /* runs the callbacks of writes sent at once */
-    uv_shutdown_t shutdown;
+    teep_http__conn_loop_t *shared; /* the loop's: done writes, deadlines */
+    teep_http__timer_t timer;       /* due: when the wheel calls us */
+    teep_http__link_t done_link; /* in shared's queue while done_head is set */
     teep_http__write_t *done_head; /* writes sent at once, cb not run yet */
     teep_http__write_t **done_tail;
     uint64_t deadline;        /* loop ms of the owner's timeout, 0: none */
     uint64_t rbuf_release_at; /* loop ms an idle rbuf is given back */
     uint64_t last_message_at; /* loop ms of the last two messages read */
     uint64_t prev_message_at;
-    uint64_t timer_due; /* loop ms the libuv timer fires, 0: not armed */
     const teep_http__conn_ops_t *ops;
     teep_http__conn_limits_t limits;
     teep_tls__session_t tls;
@@ -96,14 +108,15 @@ struct teep_http__conn {
     size_t body_len;           /* bytes of a body inside rbuf */
     size_t body_unparsed;      /* bytes read into body not parsed yet */
     uint64_t body_expected;
-    teep_http__parser_t parser;
-    uint64_t bytes_in; /* socket bytes (TLS: ciphertext) */
+    teep_http__parser_t *parser; /* while messages arrive, else NULL */
+    uint64_t bytes_in;           /* socket bytes (TLS: ciphertext) */
     uint64_t bytes_out;
     uint64_t *bytes_in_total; /* the owner's counters, or NULL */
     uint64_t *bytes_out_total;
     uint64_t linger_ms;
     uint8_t body_mode;
-    uint8_t handles; /* open libuv handles */
+    uint8_t parser_type; /* TEEP_HTTP__REQUEST or TEEP_HTTP__RESPONSE */
+    uint8_t handles;     /* open libuv handles */
     bool reading;
     bool paused;
     bool read_ended;
@@ -113,6 +126,13 @@ struct teep_http__conn {
     bool closing;
     bool read_to_body; /* the last read space given was in body */
 };
+
+/* Where the connection is in a message: TEEP_HTTP__IDLE (also when it
+ * holds no parser), TEEP_HTTP__HEAD or TEEP_HTTP__BODY. */
+static inline int teep_http__conn_parse_state(const teep_http__conn_t *c)
+{
+    return c->parser != NULL ? c->parser->state : TEEP_HTTP__IDLE;
+}
 
 /* Initialise the handles on loop (type: TEEP_HTTP__REQUEST to read
  * requests, TEEP_HTTP__RESPONSE to read responses).  Returns 0 or a

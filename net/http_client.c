@@ -246,7 +246,7 @@ static int on_head(teep_http__conn_t *c)
 {
     client_conn_t *cc = cconn(c);
     teep_http_client_t *cl = cc->client;
-    const teep_http__head_t *h = &c->parser.head;
+    const teep_http__head_t *h = &c->parser->head;
     if (cc->req == NULL || cc->state != CONN_BUSY || h->status == 101)
         return TEEP_HTTP_E_MALFORMED; /* nobody asked for this */
     if (h->status < 200)
@@ -257,7 +257,8 @@ static int on_head(teep_http__conn_t *c)
     teep_http_response_t *r = &cc->resp;
     r->status = h->status;
     r->http_minor = h->http_minor;
-    r->header_count = teep_http__resolve_fields(h, c->parser.base, cc->headers);
+    r->header_count =
+        teep_http__resolve_fields(h, c->parser->base, cc->headers);
     r->headers = cc->headers;
     r->content_type.ptr = NULL;
     r->content_type.len = 0;
@@ -271,7 +272,7 @@ static int on_message(teep_http__conn_t *c, teep_buf_t *body)
 {
     client_conn_t *cc = cconn(c);
     teep_http_client_t *cl = cc->client;
-    const teep_http__head_t *h = &c->parser.head;
+    const teep_http__head_t *h = &c->parser->head;
     if (h->status < 200) {
         teep_buf_unref(body);
         return 0;
@@ -544,9 +545,9 @@ int teep_http_client_init(teep_http_client_t *cl, uv_loop_t *loop,
     return 0;
 }
 
-static bool token_ok(const char *s)
+static bool token_ok(teep_slice_t s)
 {
-    teep_http_header_t h = {{(const uint8_t *)s, strlen(s)}, {NULL, 0}};
+    teep_http_header_t h = {s, {NULL, 0}};
     static const char *const none[] = {NULL};
     return teep_http__header_ok(&h, none);
 }
@@ -561,29 +562,33 @@ static bool path_ok(const char *path)
     return true;
 }
 
-static teep_buf_t *build_head(const teep_http_client_t *cl, const char *method,
-                              const char *path,
+/* wire: the n headers as written on the wire, when the memo has them
+ * (teep_http__headers_ok), else {NULL, 0}. */
+static teep_buf_t *build_head(const teep_http_client_t *cl, teep_slice_t method,
+                              bool bodiless_method, const char *path,
                               const teep_http_header_t *headers, size_t n,
-                              const teep_buf_t *body)
+                              teep_slice_t wire, const teep_buf_t *body)
 {
-    bool bodiless_method =
-        strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    size_t size = strlen(method) + strlen(path) + strlen(cl->host_header) +
+    size_t path_len = strlen(path), host_len = strlen(cl->host_header);
+    size_t size = method.len + path_len + host_len +
                   sizeof("  HTTP/1.1\r\nHost: \r\n") +
-                  sizeof("Content-Length: \r\n\r\n") + 20;
-    for (size_t i = 0; i < n; i++)
+                  sizeof("Content-Length: \r\n\r\n") + 20 + wire.len;
+    for (size_t i = 0; wire.ptr == NULL && i < n; i++)
         size += teep_http__header_size(&headers[i]);
     teep_buf_t *b = teep_buf_new(0, size);
     if (b == NULL)
         return NULL;
-    teep_http__put_str(b, method);
+    teep_http__put(b, method.ptr, method.len);
     teep_http__put(b, " ", 1);
-    teep_http__put_str(b, path);
+    teep_http__put(b, path, path_len);
     teep_http__put_str(b, " HTTP/1.1\r\nHost: ");
-    teep_http__put_str(b, cl->host_header);
+    teep_http__put(b, cl->host_header, host_len);
     teep_http__put(b, "\r\n", 2);
-    for (size_t i = 0; i < n; i++)
-        teep_http__put_header(b, &headers[i]);
+    if (wire.ptr != NULL)
+        teep_http__put(b, wire.ptr, wire.len);
+    else
+        for (size_t i = 0; i < n; i++)
+            teep_http__put_header(b, &headers[i]);
     /* An empty POST still says Content-Length: 0 (TEEP's first POST). */
     if (body != NULL || !bodiless_method) {
         teep_http__put_str(b, "Content-Length: ");
@@ -601,21 +606,28 @@ int teep_http_client_request(teep_http_client_t *cl,
                              size_t header_count, teep_buf_t *body,
                              teep_http_client_cb cb)
 {
-    if (req == NULL || cb == NULL || method == NULL || path == NULL ||
-        !token_ok(method) || !path_ok(path) ||
-        (header_count > 0 && headers == NULL))
+    if (req == NULL || cb == NULL || method == NULL || path == NULL)
         return -EINVAL;
-    for (size_t i = 0; i < header_count; i++)
-        if (!teep_http__header_ok(&headers[i], managed_headers))
-            return -EINVAL;
+    teep_slice_t m = {(const uint8_t *)method, strlen(method)};
+    if (!token_ok(m) || !path_ok(path) || (header_count > 0 && headers == NULL))
+        return -EINVAL;
+    /* One memo per thread: a pool, like its loop, runs on one. */
+    static __thread teep_http__header_memo_t memo;
+    teep_slice_t wire;
+    if (!teep_http__headers_ok(headers, header_count, managed_headers, &memo,
+                               &wire))
+        return -EINVAL;
     if (cl->closing)
         return TEEP_HTTP_E_CANCELED;
     if (cl->stats.pending >= cl->cfg.max_pending)
         return TEEP_HTTP_E_OVERLOAD;
     if (body != NULL && teep_buf_len(body) == 0)
         body = NULL;
-    teep_buf_t *head =
-        build_head(cl, method, path, headers, header_count, body);
+    bool head_method = m.len == 4 && memcmp(method, "HEAD", 4) == 0;
+    bool bodiless_method =
+        head_method || (m.len == 3 && memcmp(method, "GET", 3) == 0);
+    teep_buf_t *head = build_head(cl, m, bodiless_method, path, headers,
+                                  header_count, wire, body);
     if (head == NULL)
         return -ENOMEM;
     void *data = req->data;
@@ -625,7 +637,7 @@ int teep_http_client_request(teep_http_client_t *cl,
     req->head = head;
     req->body = body != NULL ? teep_buf_ref(body) : NULL;
     req->cb = cb;
-    req->head_method = strcmp(method, "HEAD") == 0;
+    req->head_method = head_method;
     teep_http__list_init(&req->link);
     pend(req, false);
     dispatch(cl);

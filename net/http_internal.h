@@ -56,6 +56,32 @@ static inline void teep_http__list_remove(teep_http__link_t *n)
 bool teep_http__header_ok(const teep_http_header_t *h,
                           const char *const *managed);
 
+/* A set of header fields that passed teep_http__header_ok, remembered
+ * as written on the wire ("name: value\r\n" each).  The relay sends the
+ * same few fields with every message (the TEEP media type, the security
+ * headers, its User-Agent): comparing them with the remembered copy costs
+ * a fraction of checking each byte of each name against the token table
+ * and each value for CR, LF and NUL again, and the copy is then written
+ * with one memcpy.  The check is a pure function of the bytes, so an
+ * equal set passes as the remembered one did. */
+#define TEEP_HTTP__MEMO_FIELDS 8
+#define TEEP_HTTP__MEMO_BYTES  480
+typedef struct teep_http__header_memo {
+    size_t n;                                /* fields remembered; 0: none */
+    size_t size;                             /* bytes of text */
+    uint16_t len[TEEP_HTTP__MEMO_FIELDS][2]; /* name, value */
+    uint8_t text[TEEP_HTTP__MEMO_BYTES];
+} teep_http__header_memo_t;
+
+/* Whether every one of the n fields passes teep_http__header_ok(managed).
+ * memo holds the last set that passed; use one memo with one managed list
+ * only, on one thread.  *wire receives the fields as written on the wire
+ * when the memo holds them now (valid until the memo's next use), else
+ * {NULL, 0}: then write them with teep_http__put_header. */
+bool teep_http__headers_ok(const teep_http_header_t *h, size_t n,
+                           const char *const *managed,
+                           teep_http__header_memo_t *memo, teep_slice_t *wire);
+
 /* Bytes one header takes on the wire: "name: value\r\n". */
 static inline size_t teep_http__header_size(const teep_http_header_t *h)
 {

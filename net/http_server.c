@@ -16,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "conn.h"
 #include "http_internal.h"
 
@@ -58,6 +60,7 @@ struct server_req {
     bool head_method;
     bool internal; /* an error response the server made itself */
     bool closes;   /* the connection ends after this response */
+    uint8_t block; /* its memory's block class (net/blocks.h) */
     teep_http_header_t headers[];
 };
 
@@ -122,13 +125,31 @@ static void read_peer(server_conn_t *sc)
 
 /* ------------------------------------------------------------ requests */
 
+/* A zeroed request with room for n header fields.  Requests with a few
+ * fields (every agent's) are blocks of the thread's lists: one per
+ * exchange would otherwise cost a malloc and a free. */
+static server_req_t *req_new(server_conn_t *sc, size_t n)
+{
+    size_t size = sizeof(server_req_t) + n * sizeof(teep_http_header_t);
+    unsigned block = teep_net__block_class(size);
+    server_req_t *req = block != TEEP_NET__BLOCK_NONE
+                            ? teep_net__block_get(block)
+                            : malloc(size);
+    if (req == NULL)
+        return NULL;
+    memset(req, 0, sizeof(*req));
+    req->sc = sc;
+    req->block = (uint8_t)block;
+    return req;
+}
+
 static void req_free(server_req_t *req)
 {
     teep_buf_unref(req->head_ref);
     teep_buf_unref(req->resp_head);
     teep_buf_unref(req->resp_body);
     teep_buf_unref(req->pub.body);
-    free(req);
+    teep_net__block_put(req->block, req);
 }
 
 static const char *reason_phrase(int status)
@@ -185,31 +206,41 @@ static const char *server_date(teep_http_server_t *server)
  * blank line, decided when the response is written. */
 #define HEAD_TAIL sizeof("Connection: keep-alive\r\n\r\n")
 
+/* wire: the n headers as written on the wire, when the memo has them
+ * (teep_http__headers_ok), else {NULL, 0}. */
 static int build_head(server_req_t *req, int status,
                       const teep_http_header_t *headers, size_t n,
-                      size_t body_len)
+                      teep_slice_t wire, size_t body_len)
 {
     teep_http_server_t *server = req->sc->server;
     const char *reason = reason_phrase(status);
+    size_t reason_len = strlen(reason);
     const char *date = server_date(server);
+    size_t date_len = strlen(date);
     bool bodiless = status == 204 || status == 304;
-    size_t size = sizeof("HTTP/1.1 000 \r\n") + strlen(reason) +
-                  sizeof("Date: \r\n") + strlen(date) +
-                  sizeof("Content-Length: \r\n") + 20 + HEAD_TAIL;
-    for (size_t i = 0; i < n; i++)
+    size_t size = sizeof("HTTP/1.1 000 \r\n") + reason_len +
+                  sizeof("Date: \r\n") + date_len +
+                  sizeof("Content-Length: \r\n") + 20 + HEAD_TAIL + wire.len;
+    for (size_t i = 0; wire.ptr == NULL && i < n; i++)
         size += teep_http__header_size(&headers[i]);
     teep_buf_t *b = teep_buf_new(0, size);
     if (b == NULL)
         return -ENOMEM;
+    /* A status is three digits (teep_http_respond checked it). */
+    uint8_t code[4] = {(uint8_t)('0' + status / 100),
+                       (uint8_t)('0' + status / 10 % 10),
+                       (uint8_t)('0' + status % 10), ' '};
     teep_http__put_str(b, "HTTP/1.1 ");
-    teep_http__put_u64(b, (uint64_t)status);
-    teep_http__put(b, " ", 1);
-    teep_http__put_str(b, reason);
+    teep_http__put(b, code, sizeof(code));
+    teep_http__put(b, reason, reason_len);
     teep_http__put_str(b, "\r\nDate: ");
-    teep_http__put_str(b, date);
+    teep_http__put(b, date, date_len);
     teep_http__put(b, "\r\n", 2);
-    for (size_t i = 0; i < n; i++)
-        teep_http__put_header(b, &headers[i]);
+    if (wire.ptr != NULL)
+        teep_http__put(b, wire.ptr, wire.len);
+    else
+        for (size_t i = 0; i < n; i++)
+            teep_http__put_header(b, &headers[i]);
     if (!bodiless) {
         teep_http__put_str(b, "Content-Length: ");
         teep_http__put_u64(b, body_len);
@@ -314,10 +345,13 @@ int teep_http_respond(teep_http_request_t *pub, int status,
     size_t body_len = body != NULL ? teep_buf_len(body) : 0;
     if ((status == 204 || status == 304) && body_len > 0)
         return -EINVAL;
-    for (size_t i = 0; i < header_count; i++)
-        if (!teep_http__header_ok(&headers[i], managed_headers))
-            return -EINVAL;
-    int rc = build_head(req, status, headers, header_count, body_len);
+    /* One memo per thread: a server, like its loop, runs on one. */
+    static __thread teep_http__header_memo_t memo;
+    teep_slice_t wire;
+    if (!teep_http__headers_ok(headers, header_count, managed_headers, &memo,
+                               &wire))
+        return -EINVAL;
+    int rc = build_head(req, status, headers, header_count, wire, body_len);
     if (rc < 0)
         return rc;
     req->resp_body = body_len > 0 ? teep_buf_ref(body) : NULL;
@@ -330,11 +364,11 @@ int teep_http_respond(teep_http_request_t *pub, int status,
  * it. */
 static void queue_error(server_conn_t *sc, int status)
 {
-    server_req_t *req = calloc(1, sizeof(*req));
-    if (req != NULL)
-        req->sc = sc;
-    if (req == NULL || build_head(req, status, NULL, 0, 0) < 0) {
-        free(req);
+    server_req_t *req = req_new(sc, 0);
+    teep_slice_t none = {NULL, 0};
+    if (req == NULL || build_head(req, status, NULL, 0, none, 0) < 0) {
+        if (req != NULL)
+            req_free(req);
         teep_http__conn_close(&sc->conn);
         return;
     }
@@ -359,44 +393,61 @@ static void free_write(teep_http__write_t *w, int status)
     free(w);
 }
 
-static teep_slice_t find(const server_req_t *req, const char *name)
+/* The first Host, Content-Type, Accept and Authorization fields, in one
+ * pass over the fields: the name's length picks the one candidate, so
+ * most fields cost a compare, not four case-insensitive lookups. */
+static void find_known(teep_http_request_t *pub)
 {
-    teep_slice_t v = {NULL, 0};
-    teep_http_header_find(req->headers, req->pub.header_count, name, &v);
-    return v;
+    unsigned found = 0;
+    for (size_t i = 0; i < pub->header_count; i++) {
+        const teep_http_header_t *h = &pub->headers[i];
+        teep_slice_t *dst;
+        const char *name;
+        unsigned bit;
+        switch (h->name.len) {
+        case 4: dst = &pub->host, name = "host", bit = 1; break;
+        case 6: dst = &pub->accept, name = "accept", bit = 2; break;
+        case 12:
+            dst = &pub->content_type, name = "content-type", bit = 4;
+            break;
+        case 13:
+            dst = &pub->authorization, name = "authorization", bit = 8;
+            break;
+        default: continue;
+        }
+        if ((found & bit) == 0 &&
+            strncasecmp((const char *)h->name.ptr, name, h->name.len) == 0) {
+            *dst = h->value;
+            found |= bit;
+        }
+    }
 }
 
 static int on_head(teep_http__conn_t *c)
 {
     server_conn_t *sc = sconn(c);
     teep_http_server_t *server = sc->server;
-    const teep_http__head_t *h = &c->parser.head;
+    const teep_http__head_t *h = &c->parser->head;
     if (h->content_length > 0 &&
         (uint64_t)h->content_length > server->cfg.max_body_size)
         return TEEP_HTTP_E_BODY_TOO_LARGE;
-    server_req_t *req =
-        malloc(sizeof(*req) + h->field_count * sizeof(teep_http_header_t));
+    server_req_t *req = req_new(sc, h->field_count);
     if (req == NULL)
         return -ENOMEM;
-    memset(req, 0, sizeof(*req));
-    req->sc = sc;
     req->head_ref = teep_buf_ref(c->head_buf);
     teep_http_request_t *pub = &req->pub;
     pub->server = server;
     pub->peer = sc->peer;
     pub->method = h->method;
-    pub->target = teep_http__span_slice(c->parser.base, h->target);
+    pub->target = teep_http__span_slice(c->parser->base, h->target);
     const uint8_t *q = memchr(pub->target.ptr, '?', pub->target.len);
     pub->path = pub->target;
     if (q != NULL)
         pub->path.len = (size_t)(q - pub->target.ptr);
     pub->header_count =
-        teep_http__resolve_fields(h, c->parser.base, req->headers);
+        teep_http__resolve_fields(h, c->parser->base, req->headers);
     pub->headers = req->headers;
-    pub->host = find(req, "host");
-    pub->content_type = find(req, "content-type");
-    pub->accept = find(req, "accept");
-    pub->authorization = find(req, "authorization");
+    find_known(pub);
     pub->content_length = h->content_length;
     pub->http_minor = h->http_minor;
     req->keep_alive = h->keep_alive;
@@ -499,7 +550,7 @@ static void on_read_end(teep_http__conn_t *c, int code)
 static void on_timeout(teep_http__conn_t *c)
 {
     server_conn_t *sc = sconn(c);
-    bool partial = c->parser.state != TEEP_HTTP__IDLE;
+    bool partial = teep_http__conn_parse_state(c) != TEEP_HTTP__IDLE;
     if (sc->timer_kind == TIMER_IDLE ||
         (sc->timer_kind == TIMER_HEAD && !partial)) {
         teep_http__conn_close(c); /* nothing asked: nothing to answer */
@@ -564,12 +615,13 @@ static void update_timer(server_conn_t *sc)
         return;
     int kind = TIMER_NONE;
     uint64_t ms = 0;
-    if (c->parser.state == TEEP_HTTP__BODY && sc->receiving != NULL) {
+    int state = teep_http__conn_parse_state(c);
+    if (state == TEEP_HTTP__BODY && sc->receiving != NULL) {
         kind = TIMER_BODY;
         ms = cfg->body_timeout_ms;
     } else if (sc->no_more) {
         kind = TIMER_NONE;
-    } else if (c->parser.state == TEEP_HTTP__HEAD ||
+    } else if (state == TEEP_HTTP__HEAD ||
                (sc->requests_seen == 0 && sc->queued == 0)) {
         kind = TIMER_HEAD;
         ms = cfg->header_timeout_ms;

@@ -35,13 +35,13 @@ extern "C" {
 typedef struct teep_buf teep_buf_t;
 
 struct teep_buf {
-    uint8_t *pos;   /* first data byte */
-    uint8_t *last;  /* one past the last data byte */
-    uint8_t *start; /* first byte this buffer may use: pos - start is the
-                       headroom */
-    uint8_t *end;   /* one past the last usable byte */
-    uint32_t refs;  /* references held; the buffer is freed at 0 */
-    uint32_t reserved;
+    uint8_t *pos;       /* first data byte */
+    uint8_t *last;      /* one past the last data byte */
+    uint8_t *start;     /* first byte this buffer may use: pos - start is the
+                           headroom */
+    uint8_t *end;       /* one past the last usable byte */
+    uint32_t refs;      /* references held; the buffer is freed at 0 */
+    uint32_t reserved;  /* the allocator's: where the memory goes back */
     teep_buf_t *parent; /* a view's backing buffer (it holds one reference),
                            NULL for a buffer that owns its bytes */
 };
