@@ -324,6 +324,27 @@ int teep_key_from_cose(teep_key_t *key, const uint8_t *buf, size_t len)
     return key_finish(key, true, have_public);
 }
 
+int teep_key_cose_thumbprint(const uint8_t *buf, size_t len,
+                             teep_key_type_t *type, uint8_t kid[32])
+{
+    teep_key_t key;
+    key_init(&key);
+    tp_cbor_reader_t r;
+    tp_cbor_reader_init(&r, buf, len, NULL);
+    bool have_public = false;
+    int rc = parse_cose_key(&r, &key, &have_public);
+    if (rc == 0 && (key.has_private || !have_public))
+        rc = -EINVAL;
+    if (rc == 0)
+        rc = compute_kid(&key);
+    if (rc == 0) {
+        *type = key.type;
+        memcpy(kid, key.kid, sizeof(key.kid));
+    }
+    teep_key_clear(&key);
+    return rc;
+}
+
 static int hex_value(int c)
 {
     return isdigit(c) ? c - '0' : isxdigit(c) ? tolower(c) - 'a' + 10 : -1;

@@ -52,20 +52,23 @@ static void summarise(const teep_eat_result_t *r, tam_appraisal_t *out)
 }
 
 /* The PD key the verified claims carry (pd-key, -70003): only a key the
- * TEE can do ECDH with is one PD may be encrypted to. */
-static void pd_key_of(const teep_tam_t *tam, const teep_eat_result_t *r,
-                      tam_appraisal_t *out)
+ * TEE can do ECDH with is one PD may be encrypted to.  The TAM only names
+ * it (its thumbprint, the kid PD must be encrypted to) and never uses it,
+ * so it is not loaded: a P-256 key object costs about a signature, and
+ * every device's first Evidence brings a new key.  Whoever encrypts to it
+ * loads it, which checks the point (teep pd encrypt, GET attested-key). */
+static void pd_key_of(const teep_eat_result_t *r, tam_appraisal_t *out)
 {
-    tam_key_ref_t key;
+    teep_key_type_t type;
+    uint8_t kid[32];
     if (!r->claims_verified || !(r->claims.present & TEEP_EAT_HAS_PD_KEY) ||
-        tam_keycache_get(tam, r->claims.pd_key.ptr, r->claims.pd_key.len,
-                         &key) != 0)
+        teep_key_cose_thumbprint(r->claims.pd_key.ptr, r->claims.pd_key.len,
+                                 &type, kid) != 0)
         return;
-    if (key.key->type == TEEP_KEY_P256 || key.key->type == TEEP_KEY_X25519) {
-        memcpy(out->pd_kid, key.key->kid, sizeof(key.key->kid));
-        out->pd_kid_len = sizeof(key.key->kid);
+    if (type == TEEP_KEY_P256 || type == TEEP_KEY_X25519) {
+        memcpy(out->pd_kid, kid, sizeof(kid));
+        out->pd_kid_len = sizeof(kid);
     }
-    tam_key_release(&key);
 }
 
 int tam_attest_appraise(const teep_tam_t *tam, const tam_device_t *d,
@@ -109,7 +112,7 @@ int tam_attest_appraise(const teep_tam_t *tam, const tam_device_t *d,
     out->status = result->status;
     out->affirming = rc == 0 && result->status == TEEP_EAT_STATUS_AFFIRMING;
     summarise(result, out);
-    pd_key_of(tam, result, out);
+    pd_key_of(result, out);
     return 0;
 }
 

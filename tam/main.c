@@ -121,7 +121,8 @@ static int serve(const tam_options_t *o)
     server_t *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return 1;
-    /* Workers = database connections: each work item holds one. */
+    /* The workers share one database connection (TEEP_TAM_DEFAULT_
+     * CONNECTIONS): each holds it only for its SQLite work. */
     char threads[16];
     snprintf(threads, sizeof(threads), "%u", o->threads);
     setenv("UV_THREADPOOL_SIZE", threads, 1);
@@ -130,7 +131,6 @@ static int serve(const tam_options_t *o)
         .profile = o->profile,
         .token_ttl = o->token_ttl,
         .evidence_max_age = o->max_age,
-        .connections = o->threads,
         .max_package = o->max_package,
         .hwmodels = o->hwmodels,
         .n_hwmodels = o->n_hwmodels,

@@ -4,9 +4,12 @@
  * attestation.  ProcessTeepMessage verifies the message against the
  * registered Agent that signed it (by kid, not by connection), uses up its
  * token, lets the deploy engine learn from it, and answers with what the
- * engine plans next.  Crypto that does not need the database (signature,
- * Evidence appraisal, signing the answer) runs outside the transaction so
- * that one device's crypto never holds the database for the others. */
+ * engine plans next.  The database connection is taken only for the
+ * steps that read or write it (the signer's row, the token, the
+ * transaction and the packages of the answer) and given back around the
+ * crypto (signature, Evidence appraisal, signing the answer): the TAM
+ * runs one SQLite connection for all its workers (core.c says why), so
+ * one device's crypto never holds the database for the others. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -75,8 +78,20 @@ static void detect_profile(const teep_tam_t *tam, inbound_t *in)
                       : tam_device_profile(&in->device, tam->cfg.profile);
 }
 
-static int verify(const teep_tam_t *tam, tam_store_t *s, inbound_t *in,
-                  int64_t now, teep_tam_reply_t *reply)
+/* A refusal's audit line outside any transaction: the connection is
+ * taken for that one insert. */
+static void audit_refused(teep_tam_t *tam, int64_t now, int64_t device,
+                          const char *detail)
+{
+    tam_store_t *s = tam_pool_get(tam);
+    tam_audit(s, now, device, 0, "refused", "%s", detail);
+    tam_pool_put(tam, s);
+}
+
+/* Find the registered Agent named by the kid in the COSE header: the one
+ * read before the signature is checked. */
+static int identify(teep_tam_t *tam, inbound_t *in, int64_t now,
+                    teep_tam_reply_t *reply)
 {
     teep_diag_t diag = {0};
     if (teep_cose_parse(in->buf, in->len, &in->cose, &diag) != 0) {
@@ -88,21 +103,31 @@ static int verify(const teep_tam_t *tam, tam_store_t *s, inbound_t *in,
     teep_slice_t kid = in->cose.signatures[0].kid;
     char hex[2 * TAM_KID_MAX + 1];
     tam_hex(kid.ptr, kid.len <= TAM_KID_MAX ? kid.len : TAM_KID_MAX, hex);
-    int rc = kid.len == 0
-                 ? -ENOENT
-                 : tam_device_by_kid(tam, s, kid.ptr, kid.len, &in->device);
+    int rc = -ENOENT;
+    if (kid.len != 0) {
+        tam_store_t *s = tam_pool_get(tam);
+        rc = tam_device_by_kid(tam, s, kid.ptr, kid.len, &in->device);
+        tam_pool_put(tam, s);
+    }
     if (rc == -ENOENT) {
-        tam_audit(s, now, 0, 0, "refused", "message from unknown kid '%s'",
-                  hex);
+        char detail[2 * TAM_KID_MAX + 32];
+        snprintf(detail, sizeof(detail), "message from unknown kid '%s'", hex);
+        audit_refused(tam, now, 0, detail);
         tam_reply_refuse(reply, 400, "unknown Agent (kid '%s')", hex);
         return REFUSED;
     }
     if (rc != 0)
         return internal_error(reply, "device lookup", rc);
     in->has_device = true;
+    return 0;
+}
+
+static int verify(teep_tam_t *tam, inbound_t *in, int64_t now,
+                  teep_tam_reply_t *reply)
+{
+    teep_diag_t diag = {0};
     if (teep_cose_verify(&in->cose, in->device.teep_key.key, NULL, 0) != 0) {
-        tam_audit(s, now, in->device.id, 0, "refused",
-                  "signature does not verify");
+        audit_refused(tam, now, in->device.id, "signature does not verify");
         tam_reply_refuse(reply, 400, "bad signature from device %s",
                          in->device.name);
         return REFUSED;
@@ -133,12 +158,16 @@ static int verify(const teep_tam_t *tam, tam_store_t *s, inbound_t *in,
 
 /* Appraise Evidence before the transaction: it needs the challenge of
  * the outstanding token, not the database lock. */
-static int appraise(const teep_tam_t *tam, tam_store_t *s, inbound_t *in,
-                    int64_t now, teep_tam_reply_t *reply)
+static int appraise(teep_tam_t *tam, inbound_t *in, int64_t now,
+                    teep_tam_reply_t *reply)
 {
     tam_token_t *t = &in->token;
-    if (in->msg.type != TEEP_QUERY_RESPONSE ||
-        tam_token_find(s, in->msg.token, now, t) != 0)
+    if (in->msg.type != TEEP_QUERY_RESPONSE)
+        return 0;
+    tam_store_t *s = tam_pool_get(tam);
+    int found = tam_token_find(s, in->msg.token, now, t);
+    tam_pool_put(tam, s);
+    if (found != 0)
         return 0; /* the transaction refuses it with the reason */
     in->has_token = true;
     if (t->msg_type != TEEP_QUERY_REQUEST)
@@ -335,15 +364,33 @@ static size_t step_packages(const tam_action_t *a, int64_t ids[2])
     }
 }
 
-static int build_envelopes(const teep_tam_t *tam, tam_store_t *s,
-                           const tam_action_t *a, uint8_t *env[2],
-                           teep_slice_t out[2], size_t *n)
+/* The SUIT envelopes an Update carries: read (or built, on a manifest
+ * cache miss and for PD) while the transaction's connection is still
+ * held, signed into the Update after it is given back. */
+typedef struct outbound {
+    uint8_t *env[2]; /* malloc'd, freed by outbound_clear */
+    teep_slice_t envelopes[2];
+    size_t n;
+} outbound_t;
+
+static void outbound_clear(outbound_t *out)
 {
+    free(out->env[0]);
+    free(out->env[1]);
+    memset(out, 0, sizeof(*out));
+}
+
+static int build_envelopes(const teep_tam_t *tam, tam_store_t *s,
+                           const plan_t *plan, outbound_t *out)
+{
+    const tam_action_t *a = &plan->action;
+    if (a->kind != TAM_ACT_UPDATE || plan->err_update)
+        return 0;
     int64_t ids[2];
     tam_package_t ta;
-    *n = step_packages(a, ids);
+    out->n = step_packages(a, ids);
     int rc = tam_package_load(s, a->ta_package, false, &ta);
-    for (size_t i = 0; rc == 0 && i < *n; i++) {
+    for (size_t i = 0; rc == 0 && i < out->n; i++) {
         tam_package_t p;
         char component[TAM_NAME_MAX * 2 + 32];
         if (ids[i] == ta.id)
@@ -355,30 +402,18 @@ static int build_envelopes(const teep_tam_t *tam, tam_store_t *s,
         tam_manifest_component(&p, a->instance_type, ta.name, component,
                                sizeof(component));
         size_t len = 0;
-        rc = tam_manifest_envelope(tam, s, &p, component, &env[i], &len);
-        out[i] = (teep_slice_t){env[i], len};
+        rc = tam_manifest_envelope(tam, s, &p, component, &out->env[i], &len);
+        out->envelopes[i] = (teep_slice_t){out->env[i], len};
     }
     return rc;
 }
 
-static int send_update(const teep_tam_t *tam, tam_store_t *s,
-                       const inbound_t *in, const plan_t *plan,
-                       const teep_signer_t *signer, teep_tam_reply_t *reply)
-{
-    uint8_t *env[2] = {NULL, NULL};
-    teep_slice_t envelopes[2];
-    size_t n = 0;
-    int rc = build_envelopes(tam, s, &plan->action, env, envelopes, &n);
-    if (rc == 0)
-        rc = tam_message_update(tam, &plan->token, in->profile, signer,
-                                envelopes, n, 0, NULL, reply);
-    free(env[0]);
-    free(env[1]);
-    return rc;
-}
-
-static int answer(const teep_tam_t *tam, tam_store_t *s, const inbound_t *in,
-                  const plan_t *plan, int64_t now, teep_tam_reply_t *reply)
+/* Sign and encode the answer the transaction planned; built is
+ * build_envelopes' result.  Runs without the connection, which only a
+ * failure takes again. */
+static int answer(teep_tam_t *tam, const inbound_t *in, const plan_t *plan,
+                  const outbound_t *out, int built, int64_t now,
+                  teep_tam_reply_t *reply)
 {
     teep_signer_t signers[2];
     const tam_action_t *a = &plan->action;
@@ -386,9 +421,9 @@ static int answer(const teep_tam_t *tam, tam_store_t *s, const inbound_t *in,
         tam_reply_set(reply, 204, NULL, NULL, 0);
         return 0;
     }
-    int rc = tam_message_signers(tam, in->profile, in->alg, signers) == 1
-                 ? 0
-                 : TEEP_E_ALG;
+    int rc = built;
+    if (rc == 0 && tam_message_signers(tam, in->profile, in->alg, signers) != 1)
+        rc = TEEP_E_ALG;
     if (rc == 0 && plan->err_update)
         rc = tam_message_update(tam, &plan->token, in->profile, &signers[0],
                                 NULL, 0, TEEP_ERR_ATTESTATION_REQUIRED,
@@ -397,7 +432,8 @@ static int answer(const teep_tam_t *tam, tam_store_t *s, const inbound_t *in,
         rc = tam_message_query(tam, &plan->token, in->profile, signers, 1,
                                reply);
     else if (rc == 0)
-        rc = send_update(tam, s, in, plan, &signers[0], reply);
+        rc = tam_message_update(tam, &plan->token, in->profile, &signers[0],
+                                out->envelopes, out->n, 0, NULL, reply);
     if (rc == 0)
         return 0;
     /* The step was recorded as sent: stop it so that it is not waited
@@ -405,10 +441,14 @@ static int answer(const teep_tam_t *tam, tam_store_t *s, const inbound_t *in,
     char why[160];
     snprintf(why, sizeof(why), "the TAM could not build the message: %s",
              teep_strerror(rc));
-    if (a->kind != TAM_ACT_NONE && tam_store_begin(s) == 0) {
-        if (tam_deploy_fail(s, a->target_id, a->step, why, now) != 0)
-            tam_store_rollback(s);
-        tam_store_commit(s);
+    if (a->kind != TAM_ACT_NONE) {
+        tam_store_t *s = tam_pool_get(tam);
+        if (tam_store_begin(s) == 0) {
+            if (tam_deploy_fail(s, a->target_id, a->step, why, now) != 0)
+                tam_store_rollback(s);
+            tam_store_commit(s);
+        }
+        tam_pool_put(tam, s);
     }
     return internal_error(reply, "building the answer", rc);
 }
@@ -430,16 +470,22 @@ int teep_tam_process_message(teep_tam_t *tam, const uint8_t *msg, size_t len,
     }
     in->buf = msg;
     in->len = len;
-    tam_store_t *s = tam_pool_get(tam);
+    outbound_t out = {0};
     int64_t now = teep_tam_now(tam);
-    int rc = verify(tam, s, in, now, reply);
+    int rc = identify(tam, in, now, reply);
     if (rc == 0)
-        rc = appraise(tam, s, in, now, reply);
+        rc = verify(tam, in, now, reply);
     if (rc == 0)
+        rc = appraise(tam, in, now, reply);
+    if (rc == 0) {
+        tam_store_t *s = tam_pool_get(tam);
         rc = decide(tam, s, in, now, plan, reply);
-    if (rc == 0)
-        answer(tam, s, in, plan, now, reply);
-    tam_pool_put(tam, s);
+        int built = rc == 0 ? build_envelopes(tam, s, plan, &out) : 0;
+        tam_pool_put(tam, s);
+        if (rc == 0)
+            answer(tam, in, plan, &out, built, now, reply);
+    }
+    outbound_clear(&out);
     if (in->has_device)
         tam_device_clear(&in->device);
     free(in);

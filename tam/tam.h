@@ -8,9 +8,10 @@
  * connection, or a restarted process continues where another left off.
  *
  * Threads: teep_tam_process_* and teep_tam_admin may run on several
- * threads at once; each call takes one SQLite connection from the pool
- * (cfg.connections of them) for its duration.  The keys are loaded once
- * and only read afterwards.
+ * threads at once; a call takes a SQLite connection from the pool
+ * (cfg.connections of them) only while it reads or writes the database
+ * and gives it back around its crypto.  The keys are loaded once and
+ * only read afterwards.
  */
 #ifndef TEEP_TAM_H
 #define TEEP_TAM_H
@@ -35,7 +36,7 @@
     (1u << 20) /* a TEEP body from an Agent                                    \
                 */
 #define TEEP_TAM_DEFAULT_MAX_PACKAGE (64u << 20)
-#define TEEP_TAM_DEFAULT_CONNECTIONS 4
+#define TEEP_TAM_DEFAULT_CONNECTIONS 1 /* docs/tam.md: why one */
 
 /* Seconds since the epoch. */
 typedef int64_t (*teep_tam_clock_fn)(void *ctx);
@@ -58,7 +59,7 @@ typedef struct teep_tam_config {
     uint32_t token_ttl;        /* seconds a request waits for its answer */
     uint32_t evidence_max_age; /* seconds evidence stays fresh */
     uint32_t clock_skew;
-    unsigned connections; /* SQLite connections = concurrent calls */
+    unsigned connections; /* SQLite connections (calls in SQLite at once) */
     size_t max_package;   /* largest package upload */
     /* Reference values Evidence must match (empty: anything). */
     const teep_slice_t *hwmodels;

@@ -63,6 +63,14 @@ int teep_key_generate(teep_key_t *key, teep_key_type_t type);
  * 6 or 4, with or without d).  Copies what it needs from buf. */
 int teep_key_from_pem(teep_key_t *key, const uint8_t *buf, size_t len);
 int teep_key_from_cose(teep_key_t *key, const uint8_t *buf, size_t len);
+/* The RFC 9679 thumbprint (*kid) and type of an encoded public COSE_Key,
+ * without the backend's key object, whose making costs about as much as
+ * a signature: for a caller that only names the key.  The point is not
+ * checked against its curve (teep_key_from_cose does that for a key that
+ * is used).  Returns 0, teep_key_from_cose's parse codes, or -EINVAL for
+ * a key with d or without its public part. */
+int teep_key_cose_thumbprint(const uint8_t *buf, size_t len,
+                             teep_key_type_t *type, uint8_t kid[32]);
 /* Either of the above, guessing from the content; hex text of a COSE_Key
  * is accepted too (the vectors ship keys that way). */
 int teep_key_load(teep_key_t *key, const uint8_t *buf, size_t len);

@@ -1,6 +1,7 @@
 /* test_tam_admin: the admin API (authorisation, routing, validation, the
  * views the network user and data owner read) and the store under it
- * (schema version, single-use tokens, the purge, the audit queue). */
+ * (schema version, single-use tokens, the purge, the audit queue), and
+ * the PD key named by its thumbprint without being loaded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -354,6 +355,52 @@ static void keys_cached_at_registration(void **state)
     assert_non_null(strchr(f->trace, 'U'));
 }
 
+/* The PD key of Evidence is named, not loaded (attest.c): its thumbprint
+ * from the COSE_Key bytes is the kid a loaded key has, for each type; a
+ * key with d or malformed bytes give none; and after a session the PD key
+ * is not in the key cache, while the attested key still serves. */
+static void pd_key_thumbprint_without_loading(void **state)
+{
+    fx_t *f = *state;
+    const teep_key_type_t types[] = {TEEP_KEY_P256, TEEP_KEY_X25519,
+                                     TEEP_KEY_ED25519};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        teep_key_t k;
+        uint8_t cose[160], kid[32];
+        size_t len;
+        teep_key_type_t type;
+        assert_int_equal(teep_key_generate(&k, types[i]), 0);
+        assert_int_equal(teep_key_to_cose(&k, false, cose, sizeof(cose), &len),
+                         0);
+        assert_int_equal(teep_key_cose_thumbprint(cose, len, &type, kid), 0);
+        assert_int_equal(type, types[i]);
+        assert_memory_equal(kid, k.kid, sizeof(kid));
+        assert_int_not_equal(
+            teep_key_cose_thumbprint(cose, len - 1, &type, kid), 0);
+        assert_int_equal(teep_key_to_cose(&k, true, cose, sizeof(cose), &len),
+                         0);
+        assert_int_equal(teep_key_cose_thumbprint(cose, len, &type, kid),
+                         -EINVAL);
+        teep_key_clear(&k);
+    }
+
+    int64_t ta = fx_package(f, "ta", "pd-ta", "ta bytes"), dep;
+    assert_int_equal(fx_deploy(f, 6, "process", ta, 0, f->device, &dep), 201);
+    assert_int_equal(fx_session(f), 204);
+    assert_false(cached(f, &f->peer.pd_key));
+    char path[64];
+    json_t *out = NULL;
+    snprintf(path, sizeof(path), "/devices/%lld/attested-key",
+             (long long)f->device);
+    assert_int_equal(fx_admin(f, "GET", path, NULL, NULL, 0, &out), 200);
+    char hex[65];
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", f->peer.pd_key.kid[i]);
+    assert_string_equal(json_string_value(json_object_get(out, "pd_kid")), hex);
+    assert_non_null(json_string_value(json_object_get(out, "pd_key_pem")));
+    json_decref(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +417,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(store_audit_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(keys_cached_at_registration, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(pd_key_thumbprint_without_loading,
+                                        setup, teardown),
     };
     tam_log_set_level(TEEP_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);

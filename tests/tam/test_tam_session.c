@@ -1,11 +1,13 @@
 /* test_tam_session: the TEEP exchange of the TAM core: failures that stop
  * a deployment, tokens (single use, expiry, per device), refusals, both
- * numbering profiles, both cipher suites, and a restart in the middle. */
+ * numbering profiles, both cipher suites, a restart in the middle, and
+ * worker threads sharing one database connection. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -316,6 +318,102 @@ static void restart_resumes(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* ---- workers sharing one connection ------------------------------ */
+
+#define SHARED_THREADS  4
+#define SHARED_SESSIONS 3
+
+typedef struct worker {
+    fx_t *f;
+    tam_peer_t peer;
+    int64_t device, deployment;
+    int sessions_ok; /* sessions that ended with 204 */
+    int failed_at;   /* 0, or the step of the first failure */
+} worker_t;
+
+/* One session, its messages interleaved with the other workers' on the
+ * one connection: the TAM's answers must come back in order. */
+static void *run_worker(void *arg)
+{
+    worker_t *w = arg;
+    for (int n = 0; n < SHARED_SESSIONS && w->failed_at == 0; n++) {
+        teep_tam_reply_t reply;
+        if (teep_tam_process_message(&w->f->tam, NULL, 0, &reply) != 0)
+            w->failed_at = 1;
+        for (int i = 0; w->failed_at == 0 && reply.status == 200; i++) {
+            uint8_t *answer = NULL;
+            size_t len = 0;
+            if (i == FX_MAX_STEPS ||
+                tam_peer_handle(&w->peer, reply.body, reply.len, &answer, &len,
+                                NULL) != 0 ||
+                answer == NULL) {
+                w->failed_at = 2;
+                break;
+            }
+            teep_tam_reply_clear(&reply);
+            if (teep_tam_process_message(&w->f->tam, answer, len, &reply) != 0)
+                w->failed_at = 3;
+            free(answer);
+        }
+        if (w->failed_at == 0 && reply.status == 204)
+            w->sessions_ok++;
+        else if (w->failed_at == 0)
+            w->failed_at = 4;
+        teep_tam_reply_clear(&reply);
+    }
+    return NULL;
+}
+
+/* The TAM runs one SQLite connection for all its workers, each holding it
+ * only for its database work: threads whose sessions overlap all finish,
+ * each device's deployment where its own messages took it. */
+static void workers_share_one_connection(void **state)
+{
+    char dir[] = "/tmp/tam-shared-XXXXXX", db[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof(db), "%s/tam.db", dir);
+    fx_t f;
+    memset(&f, 0, sizeof(f));
+    f.now = (int64_t)time(NULL);
+    fx_open(&f, db, TEEP_PROFILE_RFC); /* connections = 1 */
+    int64_t ta = fx_package(&f, "ta", "ta1", "TA");
+    worker_t w[SHARED_THREADS];
+    pthread_t threads[SHARED_THREADS];
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < SHARED_THREADS; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "device-%d", i + 1);
+        w[i].f = &f;
+        fx_add_peer(&f, &w[i].peer, name, TEEP_KEY_P256, -1, "auto",
+                    &w[i].device);
+        assert_int_equal(
+            fx_deploy(&f, 4, "process", ta, 0, w[i].device, &w[i].deployment),
+            201);
+    }
+    for (int i = 0; i < SHARED_THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, run_worker, &w[i]),
+                         0);
+    for (int i = 0; i < SHARED_THREADS; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    for (int i = 0; i < SHARED_THREADS; i++) {
+        assert_int_equal(w[i].failed_at, 0);
+        assert_int_equal(w[i].sessions_ok, SHARED_SESSIONS);
+        /* TA -> X and att done; PD -> TA (step 3) waits for the data
+         * owner. */
+        char st[16];
+        int step = -1;
+        fx_target(&f, w[i].deployment, st, sizeof(st), &step);
+        assert_string_equal(st, "waiting-pd");
+        assert_int_equal(step, 3);
+        assert_non_null(tam_peer_find(&w[i].peer, "TEE/process/ta1/ta"));
+        tam_peer_clear(&w[i].peer);
+    }
+    teep_tam_close(&f.tam);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(both_profiles, setup, teardown),
         cmocka_unit_test_setup_teardown(ed25519_agent, setup, teardown),
         cmocka_unit_test(restart_resumes),
+        cmocka_unit_test(workers_share_one_connection),
     };
     tam_log_set_level(TEEP_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);
