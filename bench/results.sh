@@ -64,9 +64,10 @@ echo "### HTTP relay, open loop (fixed arrival rate; latency from when each exch
 echo
 open_n=$(ls "$out"/open-teep-broker-*.json 2>/dev/null | sed 's/.*-\([0-9]*\)\.json/\1/' | sort -u | wc -l)
 echo "Offered load as a fraction of teep-broker's closed-loop rate; 2 s after 0.5 s warm-up," \
-    "up to 256 connections, $open_n rounds, the run with the median p99 reported$([ "$open_n" -ne 2 ] || echo " (of two, the lower)").  Cells: achieved exchanges/s, p50 / p99 us.  libuv's 1 ms timer" \
-    "sends each millisecond's exchanges together, so up to 1 ms of each latency is the" \
-    "generator's, for every target alike."
+    "up to 256 connections, $open_n rounds, the run with the median p99 reported$([ "$open_n" -ne 2 ] || echo " (of two, the lower)").  Cells: achieved exchanges/s, p50 / p99 us.  Each exchange is" \
+    "sent at its own due time (a timerfd re-armed to the next one), so no burst of the" \
+    "generator's queues exchanges behind each other; what the p99s add is this shared machine's" \
+    "scheduling, for every target alike."
 echo
 printf "| offered | offered /s |"
 for t in $targets; do printf " %s |" "$t"; done

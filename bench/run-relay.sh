@@ -261,14 +261,19 @@ haproxy_rps=0
             "teep-broker $half_cpu_teep_broker us, HAProxy $half_cpu_haproxy us:" \
             "HAProxy spends $(awk -v h="$half_cpu_haproxy" -v b="$half_cpu_teep_broker" \
                 'BEGIN { if (b > 0) printf "%.2f", h / b; else print "-" }')x" \
-            "the broker's CPU per exchange.  Unlike closed-loop rates, this does" \
-            "not depend on how the two shared cores are split between target," \
-            "generator and TAM."
+            "the broker's CPU per exchange.  Unlike closed-loop rates, every" \
+            "target does the same work here, so how the two shared cores are split" \
+            "between target, generator and TAM matters less (cache and scheduler" \
+            "effects remain)."
     fi
-    echo "Half load: the generator's libuv timer sends each millisecond's" \
-        "requests together, so those p99s include that burst and this machine's" \
-        "scheduling noise (milliseconds for every target, the direct one too):" \
-        "they cannot show a 100 us difference here."
+    echo "Half load: the generator sends each request at its own scheduled" \
+        "time (a timerfd re-armed to the next one, nanosecond resolution), so no" \
+        "burst of its own queues requests behind each other, and latency counts" \
+        "from that time.  The p50s show what each relay adds; the p99s still" \
+        "hold this machine's scheduling noise (two cores shared by generator," \
+        "target, TAM and other work: milliseconds for the direct target too" \
+        "while other work runs), so an added p99 under 100 us shows only on a" \
+        "quiet machine."
     echo "Payload bytes the broker copied during the run" \
         "(\`teep_broker_payload_copied_bytes_total\`): ${copied:-?}."
 } >"$work/section.md"

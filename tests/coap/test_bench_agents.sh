@@ -65,7 +65,7 @@ for t in coap ws http; do
 done
 
 # Open loop: 200 exchanges/s for a second, every one sent and answered.
-for t in coap ws; do
+for t in coap ws http; do
     eval "url=\$url_$t"
     bench "open-$t" "$url" --connections 16 --seconds 1 --warmup 0.2 \
         --rate 200 --sources 4
