@@ -76,10 +76,14 @@ void sim__unconfigure(teep_tee_session_t *s);
  * NULL: none (or no room / bad id, with create). */
 sim_ta_t *sim__ta(teep_tee_session_t *s, teep_slice_t id, bool create);
 /* Write the TA executable (and, for container / VM instances, its root
- * directory).  0 or -errno. */
+ * directory), never while a TA of any session is between clone() and
+ * execve() (sim_ta.c says why).  0 or -errno. */
 int sim__ta_store(teep_tee_session_t *s, sim_ta_t *ta, const uint8_t *bytes,
                   size_t len);
-/* Start the stored TA as the session's instance type.  0 or -errno. */
+/* Start the stored TA as the session's instance type.  0 once its
+ * execve() succeeded; else the errno of the child's failed step (-ENOEXEC,
+ * -ETXTBSY, -EPERM, ...) or -ETIMEDOUT, the child reaped, nothing
+ * running. */
 int sim__ta_start(teep_tee_session_t *s, sim_ta_t *ta);
 /* Stop it (SIGKILL, reaped) and close its channel. */
 void sim__ta_stop(sim_ta_t *ta);

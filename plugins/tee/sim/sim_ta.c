@@ -16,11 +16,22 @@
  *
  * The child runs between clone() and execve() in a copy of a process that
  * has other threads (the host's workers), so it calls only system calls.
+ *
+ * Sessions install and start TAs on several worker threads at once, and a
+ * child gets a copy of every descriptor of the process, including one that
+ * another thread has open for writing a TA executable.  Until that child
+ * execs, the executable has a writer and execve() of it fails with
+ * ETXTBSY (on a loaded machine the child can wait long enough for that).
+ * So spawn_lock keeps writing an executable and the span from clone() to
+ * the child's execve() apart, and the child reports a failed set-up or
+ * execve() over a close-on-exec status pipe, so that sim__ta_start says
+ * the TA did not start instead of leaving a dead TA to be found later.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +51,13 @@
 
 #define CHILD_STACK (256 * 1024)
 #define TA_HOSTNAME "teep-ta"
+/* How long a child may take from clone() to execve().  That is a few
+ * system calls; the bound only keeps a wedged child from holding
+ * spawn_lock (and its session) forever, so it is generous. */
+#define SPAWN_TIMEOUT_MS 30000
+
+/* Process-wide: all sessions of the plugin share the process. */
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 
 sim_ta_t *sim__ta(teep_tee_session_t *s, teep_slice_t id, bool create)
 {
@@ -81,7 +99,10 @@ sim_ta_t *sim__ta(teep_tee_session_t *s, teep_slice_t id, bool create)
  * from. */
 static int write_exe(const char *path, const uint8_t *bytes, size_t len)
 {
-    return teep_file_replace(path, bytes, len, 0700);
+    pthread_mutex_lock(&spawn_lock);
+    int rc = teep_file_replace(path, bytes, len, 0700);
+    pthread_mutex_unlock(&spawn_lock);
+    return rc;
 }
 
 static bool isolated(const teep_tee_session_t *s)
@@ -112,35 +133,55 @@ typedef struct spawn {
     const char *root; /* NULL: no new root */
     char *const *argv;
     char *const *envp;
-    int fd;
+    int fd;        /* the TA's end of the channel */
+    int status_fd; /* write end of the status pipe (close-on-exec) */
     bool vm;
 } spawn_t;
 
+/* In the child: tell the parent which step failed and why, and stop. */
+static void child_fail(const spawn_t *sp, int err)
+{
+    ssize_t n = write(sp->status_fd, &err, sizeof(err));
+    (void)n; /* the parent takes a short read for -EIO */
+    _exit(127);
+}
+
 static int child_main(void *arg)
 {
-    const spawn_t *sp = arg;
+    spawn_t *sp = arg; /* the child's own copy */
+    /* The channel goes to SIM_CHANNEL_FD: the status pipe moves away. */
+    if (sp->status_fd == SIM_CHANNEL_FD) {
+        sp->status_fd =
+            fcntl(sp->status_fd, F_DUPFD_CLOEXEC, SIM_CHANNEL_FD + 1);
+        if (sp->status_fd < 0)
+            _exit(127);
+    }
     if (sp->fd == SIM_CHANNEL_FD)
         fcntl(sp->fd, F_SETFD, 0);
     else if (dup2(sp->fd, SIM_CHANNEL_FD) < 0)
-        _exit(120);
-    /* Only stdio and the channel go into the TEE. */
-    syscall(SYS_close_range, SIM_CHANNEL_FD + 1, ~0U, 0);
+        child_fail(sp, errno);
+    /* Only stdio and the channel go into the TEE: the rest, the status
+     * pipe included, is closed by the execve(). */
+    if (syscall(SYS_close_range, SIM_CHANNEL_FD + 1, ~0U,
+                CLOSE_RANGE_CLOEXEC) != 0)
+        child_fail(sp, errno);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (sp->root != NULL) {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
             mount(sp->root, sp->root, NULL, MS_BIND | MS_REC, NULL) != 0 ||
             chdir(sp->root) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
             umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
-            _exit(121);
+            child_fail(sp, errno);
         if (sethostname(TA_HOSTNAME, sizeof(TA_HOSTNAME) - 1) != 0)
-            _exit(122);
+            child_fail(sp, errno);
     }
     if (sp->vm) {
         struct rlimit none = {0, 0};
         setrlimit(RLIMIT_CORE, &none);
     }
     execve(sp->exe, sp->argv, sp->envp);
-    _exit(127);
+    child_fail(sp, errno);
+    return 127;
 }
 
 static int clone_flags(teep_tee_instance_t instance)
@@ -152,6 +193,58 @@ static int clone_flags(teep_tee_instance_t instance)
     case TEEP_TEE_INSTANCE_VM: return ns | CLONE_NEWCGROUP;
     default: return 0;
     }
+}
+
+/* Wait for the child's word on the status pipe: end of file when its
+ * execve() succeeded (the pipe is close-on-exec), an errno when a step
+ * failed.  0 or -errno (-ETIMEDOUT: no word within SPAWN_TIMEOUT_MS). */
+static int child_status(int status_fd)
+{
+    struct pollfd p = {.fd = status_fd, .events = POLLIN};
+    int n;
+    while ((n = poll(&p, 1, SPAWN_TIMEOUT_MS)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return -errno;
+    if (n == 0)
+        return -ETIMEDOUT;
+    int err = 0;
+    ssize_t got;
+    while ((got = read(status_fd, &err, sizeof(err))) < 0 && errno == EINTR)
+        ;
+    if (got == 0)
+        return 0;
+    return got == (ssize_t)sizeof(err) && err > 0 ? -err : -EIO;
+}
+
+/* Clone the child sp describes and wait until it runs the TA: status_rd
+ * is the read end of the pipe whose write end is sp->status_fd (closed
+ * here, so that the child's execve() leaves no writer).  Called with
+ * spawn_lock held.  The pid, or -errno (the child is reaped then). */
+static pid_t spawn_locked(teep_tee_instance_t instance, const spawn_t *sp,
+                          int status_rd)
+{
+    /* Without CLONE_VM the child gets a copy of this stack: it is ours to
+     * free as soon as clone() returned. */
+    uint8_t *stack = malloc(CHILD_STACK);
+    pid_t pid = -ENOMEM;
+    if (stack != NULL) {
+        pid = clone(child_main, stack + CHILD_STACK,
+                    clone_flags(instance) | SIGCHLD, (void *)sp);
+        if (pid < 0)
+            pid = -errno;
+        free(stack);
+    }
+    close(sp->status_fd);
+    if (pid < 0)
+        return pid;
+    int rc = child_status(status_rd);
+    if (rc == 0)
+        return pid;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return rc;
 }
 
 int sim__ta_start(teep_tee_session_t *s, sim_ta_t *ta)
@@ -167,40 +260,38 @@ int sim__ta_start(teep_tee_session_t *s, sim_ta_t *ta)
     char *envp[] = {env_type, "TEEP_TA_CHANNEL_FD=3", NULL};
     if (access(exe, X_OK) != 0)
         return -ENOENT;
-    int sv[2];
+    int sv[2], st[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         return -errno;
-    /* Our end never blocks: every wait is a poll with a limit. */
-    if (fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0) {
+    if (pipe2(st, O_CLOEXEC) != 0) {
         int rc = -errno;
         close(sv[0]);
         close(sv[1]);
         return rc;
     }
-    spawn_t sp = {
-        .exe = isolated(s) ? "/ta" : exe,
-        .root = isolated(s) ? root : NULL,
-        .argv = argv,
-        .envp = envp,
-        .fd = sv[1],
-        .vm = s->instance == TEEP_TEE_INSTANCE_VM,
-    };
-    /* Without CLONE_VM the child gets a copy of this stack: it is ours to
-     * free as soon as clone() returned. */
-    uint8_t *stack = malloc(CHILD_STACK);
-    if (stack == NULL) {
-        close(sv[0]);
-        close(sv[1]);
-        return -ENOMEM;
+    /* Our end never blocks: every wait is a poll with a limit. */
+    pid_t pid = fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0 ? -errno : 0;
+    if (pid == 0) {
+        spawn_t sp = {
+            .exe = isolated(s) ? "/ta" : exe,
+            .root = isolated(s) ? root : NULL,
+            .argv = argv,
+            .envp = envp,
+            .fd = sv[1],
+            .status_fd = st[1],
+            .vm = s->instance == TEEP_TEE_INSTANCE_VM,
+        };
+        pthread_mutex_lock(&spawn_lock);
+        pid = spawn_locked(s->instance, &sp, st[0]);
+        pthread_mutex_unlock(&spawn_lock);
+    } else {
+        close(st[1]);
     }
-    pid_t pid = clone(child_main, stack + CHILD_STACK,
-                      clone_flags(s->instance) | SIGCHLD, &sp);
-    int rc = pid < 0 ? -errno : 0;
-    free(stack);
+    close(st[0]);
     close(sv[1]);
-    if (rc != 0) {
+    if (pid < 0) {
         close(sv[0]);
-        return rc;
+        return (int)pid;
     }
     ta->pid = pid;
     ta->fd = sv[0];
