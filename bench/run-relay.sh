@@ -269,8 +269,10 @@ haproxy_rps=0
     echo "Half load: the generator sends each request at its own scheduled" \
         "time (a timerfd re-armed to the next one, nanosecond resolution), so no" \
         "burst of its own queues requests behind each other, and latency counts" \
-        "from that time.  The p50s show what each relay adds; the p99s still" \
-        "hold this machine's scheduling noise (two cores shared by generator," \
+        "from that time.  Where a target's p50 is still tens of microseconds," \
+        "it shows what that relay adds; milliseconds mean the two cores could" \
+        "not carry generator (a wake-up per request), target and TAM at that" \
+        "rate and requests queued.  The p99s hold this machine's scheduling noise (two cores shared by generator," \
         "target, TAM and other work: milliseconds for the direct target too" \
         "while other work runs), so an added p99 under 100 us shows only on a" \
         "quiet machine."
