@@ -314,13 +314,6 @@ static int deploy(provision_t *p, int64_t ta, const int64_t *ids, unsigned n)
     return rc;
 }
 
-static void on_walk_close(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
-}
-
 static int provision(const teep_bench_e2e_opts_t *o, e2e_t *e)
 {
     provision_t *p = calloc(1, sizeof(*p));
@@ -355,8 +348,9 @@ static int provision(const teep_bench_e2e_opts_t *o, e2e_t *e)
     }
     if (rc == 0)
         rc = deploy(p, ta, ids, o->devices);
+    /* The client is this loop's only handle owner (teepnet's own per-loop
+     * handles close with its last connection). */
     teep_http_client_close(&p->client, NULL);
-    uv_walk(&p->loop, on_walk_close, NULL);
     uv_run(&p->loop, UV_RUN_DEFAULT);
     uv_loop_close(&p->loop);
     teep_key_clear(&p->tam_key);

@@ -10,7 +10,11 @@
  * they are in use, and frees them only after their close / completion
  * callback.  Closing is asynchronous.  Everything runs on one loop; nothing
  * here is thread-safe, so run one server (and its own client pools) per
- * loop and thread, sharing a port with TEEP_HTTP_REUSEPORT.
+ * loop and thread, sharing a port with TEEP_HTTP_REUSEPORT.  While any
+ * connection is open on a loop, the module keeps two handles of its own
+ * there (the deadlines' timer and the write-callback idle handle), closed
+ * with the last connection: close only the handles you own (no uv_walk
+ * closing everything), then run the loop until it is empty.
  *
  * Buffers: bodies travel as teep_buf_t (teep/buf.h).  "Takes a reference"
  * and "borrowed" are stated on each function.  Bodies are written with
