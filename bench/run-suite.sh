@@ -104,7 +104,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 nofile=$(ulimit -n)
 
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/*.txt
+# A whole run starts clean; a run of some sections keeps the others'
+# files, so that section 9 can still write the whole record.
+[ "${SUITE_SECTIONS:-all}" = all ] && rm -f "$out"/*.json "$out"/*.txt
 scratch suite
 
 
