@@ -60,6 +60,19 @@ for t in $targets; do
     echo "| $label | $(rate "$t") | $(ratio "$(rate "$t")" "$haproxy") | $(ratio "$(rate "$t")" "$direct") | $(num .latency_us.p50 "$f") | $(num .latency_us.p90 "$f") | $(num .latency_us.p99 "$f") | $(num .latency_us.p999 "$f") | $(num .cpu_us_per_exchange "$f") | $(num .rss_kb "$f") |"
 done
 echo
+# open_cell RUNS MEDIAN: one open-loop table cell ("rate, p50 / p99") from
+# the run with the median p99 among the files RUNS-*.json (kept in MEDIAN),
+# its p50 and p99 appended to $line for the plot; " - |" and NaN without runs.
+open_cell() {
+    if ls "$1"-*.json >/dev/null 2>&1; then
+        jq -s 'sort_by(.latency_us.p99) | .[(length - 1) / 2 | floor]' "$1"-*.json >"$2"
+        printf " %s, %s / %s |" "$(jq -r '.rate | floor' "$2")" "$(num .latency_us.p50 "$2")" "$(num .latency_us.p99 "$2")"
+        line="$line $(jq -r '.latency_us.p50' "$2") $(jq -r '.latency_us.p99' "$2")"
+    else
+        printf " - |"
+        line="$line NaN NaN"
+    fi
+}
 echo "### HTTP relay, open loop (fixed arrival rate; latency from when each exchange was due)"
 echo
 open_n=$(ls "$out"/open-teep-broker-*.json 2>/dev/null | sed 's/.*-\([0-9]*\)\.json/\1/' | sort -u | wc -l)
@@ -81,16 +94,7 @@ for pct in $(ls "$out"/open-*.json | sed 's/.*-\([0-9]*\)-[0-9]*\.json/\1/' | so
     printf "| %s %% | %s |" "$pct" "$offered"
     line="$offered"
     for t in $targets; do
-        f=$tmp/open-$t-$pct.json
-        if ls "$out"/open-"$t"-"$pct"-*.json >/dev/null 2>&1; then
-            jq -s 'sort_by(.latency_us.p99) | .[(length - 1) / 2 | floor]' \
-                "$out"/open-"$t"-"$pct"-*.json >"$f"
-            printf " %s, %s / %s |" "$(jq -r '.rate | floor' "$f")" "$(num .latency_us.p50 "$f")" "$(num .latency_us.p99 "$f")"
-            line="$line $(jq -r '.latency_us.p50' "$f") $(jq -r '.latency_us.p99' "$f")"
-        else
-            printf " - |"
-            line="$line NaN NaN"
-        fi
+        open_cell "$out/open-$t-$pct" "$tmp/open-$t-$pct.json"
     done
     echo
     echo "$line" >>"$tmp/open.dat"
@@ -134,16 +138,7 @@ open_ingress() {
             line="$offered"
             for t in $openin_targets; do
                 ls "$out"/openin-$k-$t-*.json >/dev/null 2>&1 || continue
-                f=$tmp/openin-$k-$t-$pct.json
-                if ls "$out"/openin-$k-$t-"$pct"-*.json >/dev/null 2>&1; then
-                    jq -s 'sort_by(.latency_us.p99) | .[(length - 1) / 2 | floor]' \
-                        "$out"/openin-$k-$t-"$pct"-*.json >"$f"
-                    printf " %s, %s / %s |" "$(jq -r '.rate | floor' "$f")" "$(num .latency_us.p50 "$f")" "$(num .latency_us.p99 "$f")"
-                    line="$line $(jq -r '.latency_us.p50' "$f") $(jq -r '.latency_us.p99' "$f")"
-                else
-                    printf " - |"
-                    line="$line NaN NaN"
-                fi
+                open_cell "$out/openin-$k-$t-$pct" "$tmp/openin-$k-$t-$pct.json"
             done
             echo
             echo "$line" >>"$tmp/openin-$k.dat"
